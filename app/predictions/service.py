@@ -1,0 +1,113 @@
+"""Queries over stored predictions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Select, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.errors import InvalidPayload
+from app.predictions.models import Prediction
+from app.triage.schemas import TriageResult
+
+
+@dataclass
+class PredictionFilters:
+    repository: str | None = None
+    engine: str | None = None
+    symptom: str | None = None
+    root_cause: str | None = None
+    root_cause_category: str | None = None
+    needs_review: bool | None = None
+    min_confidence: float | None = None
+    max_confidence: float | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+    def apply(self, statement: Select) -> Select:
+        conditions = {
+            Prediction.repository: self.repository,
+            Prediction.engine: self.engine,
+            Prediction.symptom: self.symptom,
+            Prediction.root_cause: self.root_cause,
+            Prediction.root_cause_category: self.root_cause_category,
+            Prediction.needs_review: self.needs_review,
+        }
+        for column, value in conditions.items():
+            if value is not None:
+                statement = statement.where(column == value)
+        if self.min_confidence is not None:
+            statement = statement.where(Prediction.symptom_confidence >= self.min_confidence)
+        if self.max_confidence is not None:
+            statement = statement.where(Prediction.symptom_confidence <= self.max_confidence)
+        if self.since is not None:
+            statement = statement.where(Prediction.created_at >= self.since)
+        if self.until is not None:
+            statement = statement.where(Prediction.created_at < self.until)
+        return statement
+
+
+def encode_cursor(prediction_id: int) -> str:
+    return str(prediction_id)
+
+
+def decode_cursor(cursor: str | None) -> int | None:
+    if cursor is None:
+        return None
+    if not cursor.isdigit():
+        raise InvalidPayload(f"Invalid cursor {cursor!r}; pass the next_cursor value of the previous page.")
+    return int(cursor)
+
+
+async def list_predictions(
+    session: AsyncSession, filters: PredictionFilters, *, limit: int, cursor: str | None
+) -> tuple[list[Prediction], str | None]:
+    """Newest first, keyset-paginated on the id (ids grow with creation time)."""
+    statement = filters.apply(select(Prediction)).order_by(Prediction.id.desc()).limit(limit + 1)
+    after = decode_cursor(cursor)
+    if after is not None:
+        statement = statement.where(Prediction.id < after)
+    rows = list((await session.execute(statement)).scalars())
+    next_cursor = encode_cursor(rows[limit - 1].id) if len(rows) > limit else None
+    return rows[:limit], next_cursor
+
+
+async def for_issue(session: AsyncSession, issue_id: int) -> list[Prediction]:
+    result = await session.execute(
+        select(Prediction).where(Prediction.issue_id == issue_id).order_by(Prediction.id.desc())
+    )
+    return list(result.scalars())
+
+
+async def find_existing(
+    session: AsyncSession, *, issue_id: int, content_hash: str, prompt_version: str, model: str
+) -> Prediction | None:
+    """A prediction already made for this exact text with this prompt and model, if any."""
+    result = await session.execute(
+        select(Prediction)
+        .where(
+            Prediction.issue_id == issue_id,
+            Prediction.content_hash == content_hash,
+            Prediction.prompt_version == prompt_version,
+            Prediction.model == model,
+        )
+        .limit(1)
+    )
+    return result.scalar_one_or_none()
+
+
+async def store(session: AsyncSession, *, issue, job_id: int | None, result: TriageResult) -> Prediction:
+    prediction = Prediction(
+        issue_id=issue.id,
+        job_id=job_id,
+        repository=issue.repository,
+        issue_number=issue.number,
+        engine=issue.engine,
+        content_hash=issue.content_hash,
+        **result.as_row(),
+    )
+    session.add(prediction)
+    await session.flush()
+    return prediction

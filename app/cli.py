@@ -51,7 +51,7 @@ def worker() -> None:
     from app.core.database import Database, upgrade_database
     from app.jobs.worker import Worker
     from app.main import build_client
-    from app.triage.service import Triager
+    from app.triage.loader import TriagerLoader
 
     settings = get_settings()
     configure_logging(settings.log_format, settings.log_level)
@@ -66,7 +66,7 @@ def worker() -> None:
         for signal_number in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signal_number, stop.set)
         try:
-            await Worker(database, settings, Triager(settings, client=client)).run(stop)
+            await Worker(database, settings, TriagerLoader(database, settings, client)).run(stop)
         finally:
             if client is not None:
                 await client.close()
@@ -161,6 +161,117 @@ def send_webhook(
     typer.echo(f"{response.status_code} {response.text}")
     if response.status_code >= 400:
         raise typer.Exit(code=1)
+
+
+@cli.command("eval")
+def evaluate(
+    dataset: Path = typer.Argument(..., help="Labelled issues as JSONL (title, body, repo, engine, symptom, root_cause, phase, component)."),
+    predictor: str = typer.Option("llm", help="'llm' (model pooled with the local predictor) or 'local'."),
+    compare: Path = typer.Option(None, help="Another prompts directory to evaluate side by side."),
+    zero_shot_baseline: bool = typer.Option(False, "--zero-shot-baseline", help="Also run the model with no retrieved examples."),
+    few_shot_k: int = typer.Option(None, help="Examples retrieved per issue (default: TRIAGE_FEW_SHOT_K)."),
+    limit: int = typer.Option(None, help="Evaluate only the first N issues."),
+    calibrate_folds: int = typer.Option(5, help="Also report calibration fitted out-of-fold over this many folds (0: off)."),
+    out: Path = typer.Option(Path("reports/eval"), help="Directory for report.json, report.md and the PNG plots."),
+) -> None:
+    """Evaluate on a labelled data set: accuracy, macro-F1, confusion, calibration, coverage, cost."""
+    from app.evaluation import report as report_writer
+    from app.evaluation import service as evaluation
+    from app.main import build_client
+    from app.triage.service import Triager
+
+    if predictor not in ("llm", "local"):
+        _fail("--predictor must be 'llm' or 'local'")
+    settings = get_settings()
+    configure_logging(settings.log_format, settings.log_level)
+    if predictor == "llm" and not settings.llm_configured:
+        _fail("--predictor llm needs OPENAI_BASE_URL or OPENAI_API_KEY; use --predictor local otherwise")
+    if few_shot_k is not None:
+        settings = settings.model_copy(update={"few_shot_k": few_shot_k})
+
+    runs = [("pipeline", settings)]
+    if compare is not None:
+        if not (compare / "taxonomy.yaml").exists():
+            _fail(f"{compare} has no taxonomy.yaml; --compare takes a prompts directory")
+        runs.append((f"prompts {compare}", settings.model_copy(update={"prompts_dir": compare})))
+    if zero_shot_baseline:
+        runs.append(("zero-shot", settings.model_copy(update={"few_shot_k": 0})))
+
+    async def run_all() -> list[dict]:
+        reports = []
+        for name, run_settings in runs:
+            client = build_client(run_settings) if predictor == "llm" else None
+            try:
+                triager = Triager(run_settings, client=client)
+                items = evaluation.load_dataset(dataset, triager.taxonomy)[:limit]
+                label = f"{name}: {predictor}, k={run_settings.few_shot_k}"
+                result = await evaluation.run(triager, items, name=label, use_model=predictor == "llm")
+                reports.append(evaluation.report(result, triager.taxonomy))
+                if calibrate_folds and len(items) >= 2 * calibrate_folds:
+                    rescored = evaluation.recalibrated(result, triager, folds=calibrate_folds)
+                    reports.append(evaluation.report(rescored, triager.taxonomy))
+            finally:
+                if client is not None:
+                    await client.close()
+        return reports
+
+    try:
+        reports = asyncio.run(run_all())
+    except TriageError as exc:
+        _fail(exc.detail)
+    written = report_writer.write(reports, out)
+    typer.echo(report_writer.markdown(reports))
+    typer.echo("Wrote " + ", ".join(str(path) for path in written))
+
+
+@cli.command("import-study")
+def import_study(
+    csv_file: Path = typer.Argument(..., help="The study's dataset.csv (URL, repo, Phase, Symptom(s), Component, Root Cause(s))."),
+    token: str = typer.Option(None, envvar="GITHUB_TOKEN", help="GitHub token; without one GitHub allows 60 requests an hour."),
+    limit: int = typer.Option(None, help="Import only the first N rows."),
+    refresh: bool = typer.Option(False, help="Fetch again rows that were imported before."),
+) -> None:
+    """Load the study's labelled issues into the example pool, fetching their text from GitHub."""
+    from app.core.database import Database, upgrade_database
+    from app.examples.study import import_study as run_import
+    from app.examples.study import read_study_csv
+    from app.github.client import GitHubClient
+    from app.triage.taxonomy import load_taxonomy
+
+    settings = get_settings()
+    configure_logging(settings.log_format, settings.log_level)
+    if not csv_file.exists():
+        _fail(f"{csv_file} not found")
+    rows, invalid = read_study_csv(csv_file, load_taxonomy(settings.prompts_dir))
+    for problem in invalid:
+        typer.echo(f"skipped {problem}", err=True)
+    rows = rows[:limit]
+    if settings.auto_migrate:
+        upgrade_database(settings.database_url)
+    token = token or (settings.github_token.get_secret_value() if settings.github_token else None)
+    if token is None:
+        typer.echo("warning: no GitHub token; unauthenticated requests are limited to 60 an hour", err=True)
+
+    async def run():
+        database = Database(settings.database_url)
+        github = GitHubClient(base_url=settings.github_api_url, token=token, min_interval=settings.github_min_interval_seconds)
+        try:
+            return await run_import(database, github, rows, refresh=refresh)
+        finally:
+            await github.close()
+            await database.dispose()
+
+    try:
+        summary = asyncio.run(run())
+    except TriageError as exc:
+        _fail(exc.detail)
+    typer.echo(json.dumps({
+        "rows": len(rows),
+        "imported": summary.imported,
+        "skipped_existing": summary.skipped_existing,
+        "missing_on_github": summary.missing_on_github,
+        "invalid_rows": len(invalid),
+    }, indent=2))
 
 
 @db_cli.command("upgrade")

@@ -18,7 +18,8 @@ from app.jobs.service import JobSignal
 from app.jobs.worker import Worker
 from app.llm.client import ChatClient
 from app.predictions.router import router as predictions_router
-from app.triage.service import Triager
+from app.triage.loader import TriagerLoader
+from app.triage.router import router as taxonomy_router
 
 log = get_logger(__name__)
 
@@ -47,16 +48,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await upgrade_database_async(settings.database_url)
         database = Database(settings.database_url)
         client = build_client(settings)
-        triager = Triager(settings, client=client)
+        loader = TriagerLoader(database, settings, client)
+        triager = await loader.get()
         app.state.settings = settings
         app.state.database = database
         app.state.job_signal = JobSignal()
-        app.state.triager = triager
+        app.state.triager_loader = loader
 
         stop = asyncio.Event()
         worker_task = None
         if settings.worker_enabled:
-            worker = Worker(database, settings, triager, signal=app.state.job_signal)
+            worker = Worker(database, settings, loader, signal=app.state.job_signal)
             worker_task = asyncio.create_task(worker.run(stop), name="triage-worker")
         log.info(
             "service.start",
@@ -87,18 +89,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(intake_router)
     app.include_router(predictions_router)
     app.include_router(issues_router)
+    app.include_router(taxonomy_router)
 
     @app.get("/healthz", tags=["health"])
     async def healthz() -> dict:
         """Liveness and readiness: the database answers and the predictor is loaded."""
         async with app.state.database.sessionmaker() as session:
             await session.execute(text("SELECT 1"))
+        triager = await app.state.triager_loader.get()
         return {
             "status": "ok",
             "database": app.state.database.engine.dialect.name,
-            "predictor": "llm" if app.state.triager.client else "local",
-            "model": app.state.triager.model_name,
-            "prompt_version": app.state.triager.prompt_version,
+            "predictor": "llm" if triager.client else "local",
+            "model": triager.model_name,
+            "prompt_version": triager.prompt_version,
+            "examples": len(triager.examples),
+            "calibration": triager.calibrator.method,
         }
 
     return app

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from app.jobs.worker import Worker
+from app.triage.loader import TriagerLoader
 from app.triage.service import Triager
 from tests.conftest import delivery_headers, encode, real_issue_payload
 
@@ -12,7 +13,7 @@ async def triage_reports(app, client, settings, indexes) -> None:
         body = encode(real_issue_payload(index))
         response = await client.post("/webhooks/github", content=body, headers=delivery_headers(body))
         assert response.status_code == 202
-    await Worker(app.state.database, settings, Triager(settings)).drain()
+    await Worker(app.state.database, settings, TriagerLoader.fixed(Triager(settings))).drain()
 
 
 async def test_list_is_newest_first_and_paginated(app, client, settings):

@@ -13,6 +13,7 @@ from app.jobs.models import Job
 from app.jobs.worker import Worker
 from app.main import build_client
 from app.predictions.models import Prediction
+from app.triage.loader import TriagerLoader
 from app.triage.service import Triager
 from tests.conftest import delivery_headers, encode, make_settings, real_issue_payload
 from tests.support.servers import FakeModelBehaviour, ServerThread, build_fake_openai
@@ -55,7 +56,7 @@ class TestDurability:
             await session.execute(update(Job).where(Job.id == job_id).values(locked_until=utcnow() - timedelta(seconds=1)))
         restarted = Database(settings.database_url)
         try:
-            worker = Worker(restarted, settings, Triager(settings), worker_id="restarted-worker")
+            worker = Worker(restarted, settings, TriagerLoader(restarted, settings, None), worker_id="restarted-worker")
             assert await worker.drain() == 1
         finally:
             await restarted.dispose()
@@ -69,7 +70,7 @@ class TestDurability:
     async def test_unchanged_issue_is_not_triaged_twice(self, app, client, settings):
         first = await accept_delivery(client)
         second = await accept_delivery(client)  # same text, new delivery id
-        worker = Worker(app.state.database, settings, Triager(settings))
+        worker = Worker(app.state.database, settings, TriagerLoader.fixed(Triager(settings)))
         assert await worker.drain() == 2
         assert (await job_row(app.state.database, first)).result == "predicted"
         assert (await job_row(app.state.database, second)).result == "unchanged"
@@ -77,7 +78,7 @@ class TestDurability:
 
     async def test_concurrent_workers_claim_each_job_once(self, app, client, settings):
         job_ids = [await accept_delivery(client, index) for index in range(4)]
-        workers = [Worker(app.state.database, settings, Triager(settings), worker_id=f"w{i}") for i in range(3)]
+        workers = [Worker(app.state.database, settings, TriagerLoader.fixed(Triager(settings)), worker_id=f"w{i}") for i in range(3)]
         counts = await asyncio.gather(*(worker.drain() for worker in workers))
         assert sum(counts) == len(job_ids)
         rows = await predictions(app.state.database)
@@ -104,7 +105,7 @@ class TestModelFailures:
                     payload = real_issue_payload(2)
                     issue = await upsert_from_payload(session, payload["repository"]["full_name"], payload["issue"])
                     job = await job_service.enqueue(session, job_service.TRIAGE, issue_id=issue.id, delivery_id=None, max_attempts=2)
-                worker = Worker(database, settings, Triager(settings, client=client))
+                worker = Worker(database, settings, TriagerLoader.fixed(Triager(settings, client=client)))
 
                 assert await worker.run_once()
                 retried = await job_row(database, job.id)

@@ -91,24 +91,56 @@ class TestConfidence:
     async def test_logprobs_give_label_probability(self):
         behaviour = FakeModelBehaviour(logprob=-0.05)
         with ServerThread(build_fake_openai(behaviour)) as server:
-            triager = triager_for(settings_for(server, llm_weight=1.0))
+            triager = triager_for(settings_for(server))
             result = await triager.triage(real_issue())
             await triager.client.close()
         assert behaviour.requests[0]["logprobs"] is True
-        # "Crash" is one token in the fake server's split, so the model's probability is exp(-0.05);
-        # with llm_weight 1 the pooled distribution is the model's own.
-        assert result.symptom == "Crash"
-        assert math.isclose(result.symptom_confidence_raw, math.exp(-0.05), abs_tol=1e-3)
+        # "Crash" is one token in the fake server's split, so the model's signal is exp(-0.05).
+        assert math.isclose(result.raw_answer["votes"]["symptom"]["signal"], math.exp(-0.05), abs_tol=1e-3)
 
-    async def test_model_and_local_are_pooled(self):
+    async def test_stated_confidence_without_logprobs(self):
         behaviour = FakeModelBehaviour()
         with ServerThread(build_fake_openai(behaviour)) as server:
-            pooled = triager_for(settings_for(server, llm_weight=0.5))
+            triager = triager_for(settings_for(server))
+            result = await triager.triage(real_issue())
+            await triager.client.close()
+        assert result.raw_answer["votes"]["symptom"]["signal"] == behaviour.answer["symptom_confidence"]
+
+    async def test_agreement_over_samples(self):
+        behaviour = FakeModelBehaviour()
+        hang = {**behaviour.answer, "symptom": "System Hang"}
+        behaviour.answer_sequence = [behaviour.answer, hang]
+        with ServerThread(build_fake_openai(behaviour)) as server:
+            triager = triager_for(settings_for(server, llm_samples=3))
+            result = await triager.triage(real_issue())
+            await triager.client.close()
+        assert behaviour.requests[0]["n"] == 3
+        # The fake server, like llama.cpp's, returns one choice per request, so the client asks
+        # twice more; two of the three answers say Crash.
+        assert len(behaviour.requests) == 3
+        assert math.isclose(result.raw_answer["votes"]["symptom"]["signal"], 2 / 3, abs_tol=1e-3)
+        assert result.raw_answer["votes"]["root_cause"]["signal"] == 1.0
+
+    async def test_model_vote_moves_local_distribution(self):
+        behaviour = FakeModelBehaviour()
+        with ServerThread(build_fake_openai(behaviour)) as server:
+            pooled = triager_for(settings_for(server))
             result = await pooled.triage(real_issue())
             await pooled.client.close()
         local = await Triager(Settings(_env_file=None)).triage(real_issue())
-        # Pooling moves the model's label up from where the local predictor alone put it.
-        assert result.distributions["symptom"]["Crash"] > local.distributions["symptom"]["Crash"]
+        leaf = behaviour.answer["root_cause"]
+        assert result.distributions["root_cause"][leaf] > local.distributions["root_cause"][leaf]
+
+    async def test_chance_level_vote_changes_nothing(self):
+        behaviour = FakeModelBehaviour()
+        with ServerThread(build_fake_openai(behaviour)) as server:
+            # A model whose votes are right 1 time in 6 carries no information about the symptom.
+            pooled = triager_for(settings_for(server, model_reliability=1 / 6))
+            result = await pooled.triage(real_issue())
+            await pooled.client.close()
+        local = await Triager(Settings(_env_file=None)).triage(real_issue())
+        for label, value in local.distributions["symptom"].items():
+            assert math.isclose(result.distributions["symptom"][label], value, rel_tol=1e-9)
 
 
 class TestParsing:

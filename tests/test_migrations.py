@@ -8,7 +8,7 @@ from sqlalchemy import create_engine, inspect
 from app.core.database import downgrade_database, upgrade_database
 from app.core.settings import normalize_database_url
 
-TABLES = {"deliveries", "issues", "jobs", "predictions"}
+TABLES = {"deliveries", "issues", "jobs", "predictions", "pool_examples"}
 
 
 def sync_url(url: str) -> str:

@@ -93,6 +93,12 @@ class Settings(BaseSettings):
     few_shot_k: int = Field(
         default=6, validation_alias=AliasChoices("TRIAGE_FEW_SHOT_K", "few_shot_k")
     )
+    prompt_detail: str = Field(
+        default="full",
+        validation_alias=AliasChoices("TRIAGE_PROMPT_DETAIL", "prompt_detail"),
+        description="'full' puts cues and look-alikes of every label in the prompt (about 6,500 tokens); "
+        "'compact' only names and definitions (about 3,000), for models with small context windows.",
+    )
     issue_token_budget: int = Field(
         default=1500,
         validation_alias=AliasChoices("TRIAGE_ISSUE_TOKEN_BUDGET", "issue_token_budget"),
@@ -110,10 +116,11 @@ class Settings(BaseSettings):
     llm_logprobs: bool = Field(
         default=True, validation_alias=AliasChoices("TRIAGE_LLM_LOGPROBS", "llm_logprobs")
     )
-    llm_weight: float = Field(
-        default=0.5,
-        validation_alias=AliasChoices("TRIAGE_LLM_WEIGHT", "llm_weight"),
-        description="Weight of the model's vote against the local predictor, from 0 to 1.",
+    model_reliability: float = Field(
+        default=0.6,
+        validation_alias=AliasChoices("TRIAGE_MODEL_RELIABILITY", "model_reliability"),
+        description="Assumed probability that the model's label is right, used until reviewed "
+        "predictions calibrate it per field.",
     )
     root_cause_abstain_below: float = Field(
         default=0.15,
@@ -121,6 +128,24 @@ class Settings(BaseSettings):
     )
     review_below: float = Field(
         default=0.6, validation_alias=AliasChoices("TRIAGE_REVIEW_BELOW", "review_below")
+    )
+
+    github_api_url: str = Field(
+        default="https://api.github.com",
+        validation_alias=AliasChoices("TRIAGE_GITHUB_API_URL", "github_api_url"),
+    )
+    github_token: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("TRIAGE_GITHUB_TOKEN", "GITHUB_TOKEN", "github_token")
+    )
+    github_min_interval_seconds: float = Field(
+        default=0.25,
+        validation_alias=AliasChoices("TRIAGE_GITHUB_MIN_INTERVAL_SECONDS", "github_min_interval_seconds"),
+        description="Pause between two GitHub API requests.",
+    )
+    pool_refresh_seconds: float = Field(
+        default=30.0,
+        validation_alias=AliasChoices("TRIAGE_POOL_REFRESH_SECONDS", "pool_refresh_seconds"),
+        description="How often a worker checks for new reviewed or imported examples and recalibrates.",
     )
 
     worker_enabled: bool = Field(
@@ -154,6 +179,13 @@ class Settings(BaseSettings):
     @classmethod
     def _normalize_database_url(cls, value: str) -> str:
         return normalize_database_url(value)
+
+    @field_validator("prompt_detail")
+    @classmethod
+    def _known_detail(cls, value: str) -> str:
+        if value not in ("full", "compact"):
+            raise ConfigurationError(f"TRIAGE_PROMPT_DETAIL must be 'full' or 'compact', not {value!r}.")
+        return value
 
     @field_validator("openai_base_url")
     @classmethod

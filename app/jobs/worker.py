@@ -21,7 +21,7 @@ from app.jobs import service as job_service
 from app.jobs.models import Job
 from app.predictions import service as prediction_service
 from app.triage.schemas import IssueInput
-from app.triage.service import Triager
+from app.triage.loader import TriagerLoader
 
 log = get_logger(__name__)
 
@@ -35,7 +35,7 @@ class Worker:
         self,
         database: Database,
         settings: Settings,
-        triager: Triager,
+        loader: TriagerLoader,
         *,
         signal: job_service.JobSignal | None = None,
         worker_id: str | None = None,
@@ -43,14 +43,14 @@ class Worker:
     ):
         self.database = database
         self.settings = settings
-        self.triager = triager
+        self.loader = loader
         self.signal = signal or job_service.JobSignal()
         self.worker_id = worker_id or default_worker_id()
         self.metrics = metrics
 
     async def run(self, stop: asyncio.Event) -> None:
         """Process jobs until `stop` is set; sleep until signalled or the poll interval passes."""
-        log.info("worker.start", worker=self.worker_id, model=self.triager.model_name)
+        log.info("worker.start", worker=self.worker_id)
         try:
             while not stop.is_set():
                 try:
@@ -82,6 +82,7 @@ class Worker:
 
     async def process(self, job: Job) -> None:
         bound = log.bind(job_id=job.id, attempt=job.attempts, worker=self.worker_id)
+        triager = await self.loader.get()
         async with self.database.transaction() as session:
             issue = await session.get(Issue, job.issue_id) if job.issue_id else None
             existing = None
@@ -90,8 +91,8 @@ class Worker:
                     session,
                     issue_id=issue.id,
                     content_hash=issue.content_hash,
-                    prompt_version=self.triager.prompt_version,
-                    model=self.triager.model_name,
+                    prompt_version=triager.prompt_version,
+                    model=triager.model_name,
                 )
             if issue is None or existing is not None:
                 # Re-checked at run time: the issue may be gone, or a burst of edits may have
@@ -112,9 +113,9 @@ class Worker:
             url=issue.html_url,
         )
         try:
-            result = await self.triager.triage(issue_input)
+            result = await triager.triage(issue_input)
         except ModelUnavailable as exc:
-            await self._handle_model_failure(job, issue, issue_input, exc, bound)
+            await self._handle_model_failure(triager, job, issue, issue_input, exc, bound)
             return
         except Exception as exc:
             bound.exception("job.error")
@@ -136,7 +137,7 @@ class Worker:
             latency_ms=round(result.latency_ms, 1),
         )
 
-    async def _handle_model_failure(self, job, issue, issue_input, exc, bound) -> None:
+    async def _handle_model_failure(self, triager, job, issue, issue_input, exc, bound) -> None:
         """Retry later; after the last attempt, store the local predictor's answer instead of nothing."""
         async with self.database.transaction() as session:
             status = await job_service.fail(session, job, str(exc), retryable=True)
@@ -145,7 +146,7 @@ class Worker:
             return
 
         bound.error("job.model_failed", error=str(exc)[:300])
-        result = await self.triager.triage(issue_input, use_model=False)
+        result = await triager.triage(issue_input, use_model=False)
         result.needs_review = True
         result.raw_answer["model_error"] = str(exc)[:1000]
         async with self.database.transaction() as session:

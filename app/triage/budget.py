@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from app.llm.tokens import count_tokens
+from app.llm.tokens import count_tokens, truncate_to_tokens
 
 CUT_MARK = "[…]"
 _IMPORTANT_LINE = re.compile(
@@ -70,4 +70,8 @@ def fit_issue(title: str, body: str, budget: int, model: str | None = None) -> t
             cut = True
     if cut:
         parts.append(CUT_MARK)
-    return "\n".join(parts), True
+    text = "\n".join(parts)
+    # Per-line counts miss merges across line breaks and the cut marks; trim what they missed.
+    if count_tokens(text, model) > budget:
+        text = truncate_to_tokens(text, budget - 3, model) + "\n" + CUT_MARK
+    return text, True

@@ -1,16 +1,34 @@
-"""Map raw confidence scores to calibrated probabilities, per field."""
+"""Map raw confidence scores to calibrated probabilities, per field.
+
+Two kinds of map are fitted from labelled outcomes (human reviews, or a labelled data set):
+
+- `model_maps`: the model's confidence signal for its label (log-probability, agreement or
+  stated confidence) to the probability that the label is right. This is the reliability used
+  when the model's vote is combined with the local predictor.
+- `maps`: the pipeline's pooled confidence to the probability that the final label is right.
+  This is the confidence shown to reviewers.
+
+Isotonic regression needs more data than Platt scaling, so the method follows the sample size.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
+
+ISOTONIC_MIN_SAMPLES = 50
+PLATT_MIN_SAMPLES = 20
+
 
 @dataclass
 class Calibrator:
-    """Calibration maps per field. `method` says which was used: "none", "isotonic" or "platt"."""
+    """Calibration maps per field. `method` says which was used: "none", "platt" or "isotonic"."""
 
     method: str = "none"
-    maps: dict = field(default_factory=dict)  # field -> callable(raw) -> calibrated
+    maps: dict = field(default_factory=dict)  # field -> callable(pooled confidence) -> probability
+    model_maps: dict = field(default_factory=dict)  # field -> callable(model signal) -> P(model right)
+    samples: dict = field(default_factory=dict)  # field -> number of outcomes behind its map
 
     @classmethod
     def identity(cls) -> "Calibrator":
@@ -21,3 +39,53 @@ class Calibrator:
         if function is None:
             return raw
         return float(min(max(function(raw), 0.0), 1.0))
+
+    def model_reliability(self, field_name: str, signal: float) -> float | None:
+        function = self.model_maps.get(field_name)
+        if function is None:
+            return None
+        return float(min(max(function(signal), 0.0), 1.0))
+
+
+def fit_map(scores: list[float], outcomes: list[bool]) -> tuple[str, object] | None:
+    """Fit score -> P(right): isotonic from 50 outcomes, Platt from 20, nothing below that."""
+    if len(scores) < PLATT_MIN_SAMPLES or len(set(outcomes)) < 2:
+        return None
+    x = np.asarray(scores, dtype=float)
+    y = np.asarray(outcomes, dtype=float)
+    if len(scores) >= ISOTONIC_MIN_SAMPLES:
+        from sklearn.isotonic import IsotonicRegression
+
+        model = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit(x, y)
+        return "isotonic", lambda value, model=model: float(model.predict([value])[0])
+
+    from sklearn.linear_model import LogisticRegression
+
+    def logit(values):
+        clipped = np.clip(values, 1e-4, 1 - 1e-4)
+        return np.log(clipped / (1 - clipped)).reshape(-1, 1)
+
+    model = LogisticRegression(C=1.0).fit(logit(x), y)
+    return "platt", lambda value, model=model: float(model.predict_proba(logit(np.array([value])))[0, 1])
+
+
+def fit_calibrator(
+    model_outcomes: dict[str, list[tuple[float, bool]]],
+    final_outcomes: dict[str, list[tuple[float, bool]]],
+) -> Calibrator:
+    """Build a Calibrator from (score, was right) pairs per field; fields with too few pairs stay raw."""
+    calibrator = Calibrator()
+    methods = set()
+    for target, outcomes in ((calibrator.model_maps, model_outcomes), (calibrator.maps, final_outcomes)):
+        for field_name, pairs in outcomes.items():
+            fitted = fit_map([score for score, _ in pairs], [right for _, right in pairs])
+            if fitted is None:
+                continue
+            method, function = fitted
+            target[field_name] = function
+            calibrator.samples[field_name] = len(pairs)
+            methods.add(method)
+    if methods:
+        calibrator.method = "isotonic" if methods == {"isotonic"} else "platt" if methods == {"platt"} else "mixed"
+    return calibrator
+

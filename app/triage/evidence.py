@@ -21,8 +21,8 @@ ENGINE_VERSION_PATTERNS = [
     ("llama.cpp", re.compile(r"\bversion:\s*(\d{3,5}\s*\([0-9a-f]{6,}\))|\b(b\d{4,5})\b")),
 ]
 LIBRARY_PATTERNS = {
-    "torch": re.compile(r"\btorch\s*(?:==|:|\s)\s*" + _VERSION, re.I),
-    "transformers": re.compile(r"\btransformers\s*(?:==|:|\s)\s*" + _VERSION, re.I),
+    "torch": re.compile(r"\b(?:py)?torch(?:\s+version)?\s*(?:==|:|\s)\s*" + _VERSION, re.I),
+    "transformers": re.compile(r"\btransformers(?:\s+version)?\s*(?:==|:|\s)\s*" + _VERSION, re.I),
     "python": re.compile(r"\bpython\s*(?:version)?\s*(?:==|:|\s)\s*(3\.\d+(?:\.\d+)?)", re.I),
     "triton": re.compile(r"\btriton\s*(?:==|:|\s)\s*" + _VERSION, re.I),
 }
@@ -107,7 +107,7 @@ def extract_evidence(title: str, body: str, engine: str | None = None) -> dict:
     quantization = _unique([match.group(1) for match in QUANTIZATION_PATTERN.finditer(text)], 4)
     if quantization:
         evidence["quantization"] = quantization
-    gpus = _unique([match.group(1) for match in GPU_PATTERN.finditer(text)], 3)
+    gpus = _unique([re.sub(r"^(?:NVIDIA\s+)?(?:GeForce\s+)?", "", match.group(1), flags=re.I) for match in GPU_PATTERN.finditer(text)], 3)
     if gpus:
         evidence["hardware"] = gpus
     backends = _unique([match.group(1) for match in BACKEND_PATTERN.finditer(text)], 4)
@@ -118,6 +118,8 @@ def extract_evidence(title: str, body: str, engine: str | None = None) -> dict:
     for key, pattern in (("cuda", CUDA_PATTERN), ("driver", DRIVER_PATTERN), ("rocm", ROCM_PATTERN)):
         value = _first(pattern, text)
         if value:
+            if key == "cuda" and value.isdigit():
+                value = f"{value[:-1]}.{value[-1]}"  # a wheel tag such as cu121 means CUDA 12.1
             versions[key] = value
     for key, pattern in LIBRARY_PATTERNS.items():
         value = _first(pattern, text)

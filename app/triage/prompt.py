@@ -40,15 +40,16 @@ def prompt_version(prompts_dir: Path) -> str:
     return digest.hexdigest()[:16]
 
 
-def render_taxonomy(taxonomy: Taxonomy) -> str:
+def render_taxonomy(taxonomy: Taxonomy, detail: str = "full") -> str:
+    render = _render_label if detail == "full" else _render_definition
     lines = ["## Symptoms"]
     for label in taxonomy.symptoms:
-        lines.append(_render_label(label))
+        lines.append(render(label))
     lines.append("\n## Root causes (category, then its leaves)")
     for category in taxonomy.categories:
         lines.append(f"\n### {category.name}: {category.definition}")
         for leaf in category.leaves:
-            lines.append(_render_label(leaf))
+            lines.append(render(leaf))
     lines.append("\n## Phases")
     for label in taxonomy.phases:
         lines.append(f"- {label.name}: {label.definition}")
@@ -56,6 +57,10 @@ def render_taxonomy(taxonomy: Taxonomy) -> str:
     for label in taxonomy.components:
         lines.append(f"- {label.name}: {label.definition}")
     return "\n".join(lines)
+
+
+def _render_definition(label) -> str:
+    return f"- {label.name}: {label.definition}"
 
 
 def _render_label(label) -> str:
@@ -68,18 +73,24 @@ def _render_label(label) -> str:
 
 
 @functools.lru_cache(maxsize=8)
-def system_message(prompts_dir: Path, taxonomy: Taxonomy) -> str:
+def system_message(prompts_dir: Path, taxonomy: Taxonomy, detail: str = "full") -> str:
     template = (Path(prompts_dir) / SYSTEM_TEMPLATE_FILE).read_text(encoding="utf-8")
     return template.replace("{taxonomy_version}", taxonomy.version).replace(
-        "{taxonomy}", render_taxonomy(taxonomy)
+        "{taxonomy}", render_taxonomy(taxonomy, detail)
     )
 
 
-def render_issue(text: str, engine: str | None) -> str:
-    # A report could contain the closing delimiter to escape it; defuse it.
+def render_issue(text: str, engine: str | None, evidence: dict | None = None) -> str:
+    # A report could contain the delimiters to escape them; defuse both.
     safe = text.replace(ISSUE_CLOSE, "</ issue>").replace(ISSUE_OPEN, "< issue>")
     engine_line = f"Engine: {engine}\n" if engine else ""
-    return f"{ISSUE_OPEN}\n{engine_line}{safe}\n{ISSUE_CLOSE}"
+    rendered = f"{ISSUE_OPEN}\n{engine_line}{safe}\n{ISSUE_CLOSE}"
+    if evidence:
+        # Extracted by the service with regular expressions; cite these in the rationale.
+        facts = {key: value for key, value in evidence.items() if key != "error_lines"}
+        facts_text = json.dumps(facts, ensure_ascii=False).replace(ISSUE_CLOSE, "</ issue>")
+        rendered += f"\nFacts extracted from the report: {facts_text}"
+    return rendered
 
 
 def example_answer(example: LabelledExample, taxonomy: Taxonomy) -> str:
@@ -108,12 +119,14 @@ def build_messages(
     issue_text: str,
     engine: str | None,
     examples: list[tuple[LabelledExample, str]],
+    evidence: dict | None = None,
+    detail: str = "full",
 ) -> PromptMessages:
     """Assemble system, example and issue messages. `examples` pairs each example with its fitted text."""
-    system = system_message(prompts_dir, taxonomy)
+    system = system_message(prompts_dir, taxonomy, detail)
     messages: list[dict] = [{"role": "system", "content": system}]
     for example, text in examples:
         messages.append({"role": "user", "content": f"{render_issue(text, example.engine)}\n{INSTRUCTION}"})
         messages.append({"role": "assistant", "content": example_answer(example, taxonomy)})
-    messages.append({"role": "user", "content": f"{render_issue(issue_text, engine)}\n{INSTRUCTION}"})
+    messages.append({"role": "user", "content": f"{render_issue(issue_text, engine, evidence)}\n{INSTRUCTION}"})
     return PromptMessages(messages=messages, fixed_prefix=system, example_ids=[e.id for e, _ in examples])

@@ -73,7 +73,9 @@ def answer_schema(taxonomy: Taxonomy) -> dict:
     """JSON schema of the answer, with the taxonomy names as enums (strict-mode compatible)."""
 
     def nullable_enum(names):
-        return {"type": ["string", "null"], "enum": [*names, None]}
+        # anyOf, not "type": [..., "null"]: llama.cpp's grammar builder ignores the enum in the
+        # type-array form (checked with llama-cpp-python 0.3.36) but enforces it under anyOf.
+        return {"anyOf": [{"type": "string", "enum": list(names)}, {"type": "null"}]}
 
     properties = {
         "symptom": {"type": "string", "enum": list(taxonomy.names("symptom"))},
@@ -123,9 +125,11 @@ class TriageResult:
     cached_prefix_tokens: int = 0
     latency_ms: float = 0.0
     distributions: dict = field(default_factory=dict)
+    local: object = None  # the LocalPrediction the result was pooled from (not stored)
 
     def as_row(self) -> dict:
         """Columns of a `predictions` row."""
         row = dict(self.__dict__)
         row.pop("distributions")
+        row.pop("local")
         return row

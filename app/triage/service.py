@@ -1,9 +1,10 @@
 """The triage pipeline: local predictor, retrieved examples, the language model, and their combination.
 
-The pipeline is never worse than its own local predictor by construction of the pooling: each
-field's final distribution is a log-linear pool of the local distribution and the model's, with
-the model's weight `llm_weight`. A model answer that is missing, invalid or abstains leaves the
-local distribution unchanged for that field.
+Each field's final distribution combines the local predictor's distribution with the model's
+vote by Bayes' rule, treating the model as a noisy channel whose reliability is calibrated from
+reviewed predictions (or capped by `TRIAGE_MODEL_RELIABILITY` until enough exist). A weak model
+therefore moves the local distribution little, and a missing, invalid or abstaining answer
+leaves it unchanged for that field.
 """
 
 from __future__ import annotations
@@ -73,12 +74,12 @@ class Triager:
         local = self.local.predict(issue.title, issue.body, neighbours=self.settings.few_shot_k)
 
         if self.client is None or not use_model:
-            result = self._finish(local, votes={}, evidence=evidence, predictor="local", raw={})
+            result = self.finish(local, votes={}, evidence=evidence, predictor="local", raw={})
             result.model = LOCAL_MODEL_NAME
             result.latency_ms = (time.perf_counter() - started) * 1000
             return result
 
-        answers, completion, prompt = await self._ask_model(issue, local)
+        answers, completion, prompt = await self._ask_model(issue, local, evidence)
         answer = answers[0] if answers else None
         votes = self._votes(answers, completion)
         raw = {
@@ -89,7 +90,7 @@ class Triager:
         if answer is None:
             raw["model_error"] = "no valid answer after one re-ask"
         predictor = "llm" if answer is not None else "local"
-        result = self._finish(local, votes=votes, evidence=evidence, predictor=predictor, raw=raw, answer=answer)
+        result = self.finish(local, votes=votes, evidence=evidence, predictor=predictor, raw=raw, answer=answer)
         result.examples = prompt["example_ids"]
         if completion is not None:
             result.response_format = completion.response_format
@@ -101,7 +102,7 @@ class Triager:
         result.latency_ms = (time.perf_counter() - started) * 1000
         return result
 
-    async def _ask_model(self, issue: IssueInput, local: LocalPrediction):
+    async def _ask_model(self, issue: IssueInput, local: LocalPrediction, evidence: dict):
         """Ask the model, re-asking once when the answer does not parse or fit the taxonomy."""
         issue_text, _ = fit_issue(issue.title, issue.body, self.settings.issue_token_budget, self.model_name)
         chosen = self._fit_examples(local.neighbours)
@@ -111,6 +112,8 @@ class Triager:
             issue_text=issue_text,
             engine=issue.engine,
             examples=chosen,
+            evidence=evidence,
+            detail=self.settings.prompt_detail,
         )
         schema = answer_schema(self.taxonomy)
         messages = list(prompt.messages)
@@ -126,6 +129,16 @@ class Triager:
                 logprobs=self.settings.llm_logprobs,
             )
             answers, errors = self._parse_answers(completion.texts)
+            # Servers that ignore `n` (llama.cpp's among them) return one choice; ask again for the rest.
+            while answers and len(answers) < self.settings.llm_samples:
+                extra = await self.client.complete_json(messages, schema, temperature=0.7, logprobs=False)
+                more, _ = self._parse_answers(extra.texts)
+                if not more:
+                    break
+                answers += more
+                completion.prompt_tokens += extra.prompt_tokens
+                completion.completion_tokens += extra.completion_tokens
+                completion.texts += extra.texts
             if answers:
                 return answers, completion, info
             log.warning("triage.answer.invalid", attempt=attempt, error=errors[0][:300], repository=issue.repository, number=issue.number)
@@ -160,9 +173,9 @@ class Triager:
         return list(reversed(chosen))
 
     def _votes(self, answers: list[ModelAnswer], completion: Completion | None) -> dict[str, ModelVote]:
-        """Turn the model's answers into one vote per field, with a probability for its label.
+        """Turn the model's answers into one vote per field, with a confidence signal for its label.
 
-        The probability is, in order of preference: agreement over several samples, the token
+        The signal is, in order of preference: agreement over several samples, the token
         log-probabilities of the label, or the model's own stated confidence.
         """
         if not answers:
@@ -183,22 +196,33 @@ class Triager:
             votes[field_name] = ModelVote(label, probability)
         return votes
 
-    def _combine(self, local: dict[str, float], vote: ModelVote | None) -> dict[str, float]:
-        """Log-linear pool of the local distribution and the model's vote."""
+    def vote_reliability(self, field_name: str, vote: ModelVote) -> float:
+        """Probability that the model's label is right: calibrated from reviews when possible."""
+        calibrated = self.calibrator.model_reliability(field_name, vote.probability)
+        if calibrated is not None:
+            return calibrated
+        return min(vote.probability, self.settings.model_reliability)
+
+    def _combine(self, field_name: str, local: dict[str, float], vote: ModelVote | None) -> dict[str, float]:
+        """Bayes' rule with the model as a noisy channel: P(y | local, vote) ∝ P_local(y) · P(vote | y).
+
+        P(vote = m | y) is r when m = y and (1 - r) / (K - 1) otherwise, where r is the vote's
+        reliability. A vote no better than chance (r = 1/K) leaves the local distribution as it is.
+        """
         if vote is None or vote.label not in local:
             return local
-        weight = self.settings.llm_weight
         others = max(len(local) - 1, 1)
-        p = min(max(vote.probability, 0.05), 0.99)
-        pooled = {}
-        for label, value in local.items():
-            model_value = p if label == vote.label else (1 - p) / others
-            pooled[label] = math.exp((1 - weight) * math.log(max(value, 1e-9)) + weight * math.log(model_value))
+        reliability = min(max(self.vote_reliability(field_name, vote), 1.0 / len(local)), 0.99)
+        pooled = {
+            label: value * (reliability if label == vote.label else (1 - reliability) / others)
+            for label, value in local.items()
+        }
         total = sum(pooled.values())
         return {label: value / total for label, value in pooled.items()}
 
-    def _finish(self, local: LocalPrediction, *, votes, evidence, predictor, raw, answer=None) -> TriageResult:
-        distributions = {field: self._combine(local.probabilities[field], votes.get(field)) for field in FIELDS}
+    def finish(self, local: LocalPrediction, *, votes, evidence, predictor, raw, answer=None) -> TriageResult:
+        """Pool the local distributions with the model's votes and choose the labels."""
+        distributions = {field: self._combine(field, local.probabilities[field], votes.get(field)) for field in FIELDS}
 
         leaf_distribution = distributions["root_cause"]
         categories: dict[str, float] = {}
@@ -223,6 +247,11 @@ class Triager:
         needs_review = abstain or symptom_confidence < self.settings.review_below
 
         rationale = (answer.rationale if answer and answer.rationale else "") or self._local_rationale(local, evidence)
+        raw = {
+            **raw,
+            "abstained_root_cause": leaf if abstain else None,
+            "votes": {field: {"label": vote.label, "signal": round(vote.probability, 4)} for field, vote in votes.items()},
+        }
         return TriageResult(
             predictor=predictor,
             model=self.model_name,
@@ -245,8 +274,9 @@ class Triager:
             rationale=rationale,
             evidence=evidence,
             examples=[example.id for example, _ in local.neighbours],
-            raw_answer={**raw, "abstained_root_cause": leaf if abstain else None},
+            raw_answer=raw,
             distributions=distributions,
+            local=local,
         )
 
     def _local_rationale(self, local: LocalPrediction, evidence: dict) -> str:

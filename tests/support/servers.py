@@ -73,6 +73,7 @@ class FakeModelBehaviour:
     # Response formats answered with HTTP 500, as llama.cpp's server does for json_schema.
     reject_formats: set[str] = field(default_factory=set)
     wrap_in_prose: bool = False
+    answer_sequence: list[dict] = field(default_factory=list)  # answers to give first, one per request
     invalid_first: int = 0  # answer this many requests with a label outside the taxonomy
     fail_status: int | None = None  # answer every request with this HTTP status
     logprob: float | None = None  # per-token logprob to report, if set
@@ -99,7 +100,7 @@ def build_fake_openai(behaviour: FakeModelBehaviour) -> FastAPI:
                 content={"error": {"message": f"response_format {kind} is not supported", "type": "server_error"}},
             )
 
-        answer = dict(behaviour.answer)
+        answer = dict(behaviour.answer_sequence.pop(0) if behaviour.answer_sequence else behaviour.answer)
         if behaviour.invalid_first > 0:
             behaviour.invalid_first -= 1
             answer["symptom"] = "Meltdown"

@@ -18,6 +18,8 @@ from app.core.settings import get_settings
 cli = typer.Typer(help="Triage bug reports of LLM inference engines.", no_args_is_help=True, add_completion=False)
 db_cli = typer.Typer(help="Database migrations.", no_args_is_help=True)
 cli.add_typer(db_cli, name="db")
+tokens_cli = typer.Typer(help="API tokens for /v1 (scopes: read, review, admin).", no_args_is_help=True)
+cli.add_typer(tokens_cli, name="tokens")
 log = get_logger(__name__)
 
 
@@ -272,6 +274,64 @@ def import_study(
         "missing_on_github": summary.missing_on_github,
         "invalid_rows": len(invalid),
     }, indent=2))
+
+
+def _run_in_database(operation):
+    """Run `operation(session)` in one transaction on the configured database, migrating first."""
+    from app.core.database import Database, upgrade_database
+
+    settings = get_settings()
+    configure_logging(settings.log_format, "WARNING")
+    if settings.auto_migrate:
+        upgrade_database(settings.database_url)
+
+    async def run():
+        database = Database(settings.database_url)
+        try:
+            async with database.transaction() as session:
+                return await operation(session)
+        finally:
+            await database.dispose()
+
+    try:
+        return asyncio.run(run())
+    except TriageError as exc:
+        _fail(exc.detail)
+
+
+@tokens_cli.command("create")
+def tokens_create(
+    name: str = typer.Argument(..., help="Who or what uses the token, e.g. 'grafana' or 'alice'."),
+    scope: list[str] = typer.Option(["read"], "--scope", help="read, review or admin; repeat for several."),
+) -> None:
+    """Create a token and print it once; only its hash is stored."""
+    from app.auth import service as auth_service
+
+    token, row = _run_in_database(lambda session: auth_service.create_token(session, name, scope))
+    typer.echo(token)
+    typer.echo(f"token {row.id} '{row.name}' with scopes {', '.join(row.scopes)}; store it now, it is not shown again", err=True)
+
+
+@tokens_cli.command("list")
+def tokens_list() -> None:
+    """List tokens (id, name, scopes, prefix, last use); never the tokens themselves."""
+    from app.auth import service as auth_service
+
+    rows = _run_in_database(auth_service.list_tokens)
+    for row in rows:
+        state = "revoked" if row.revoked_at else "active"
+        last = row.last_used_at.isoformat() if row.last_used_at else "never"
+        typer.echo(f"{row.id}\t{row.name}\t{','.join(row.scopes)}\t{row.prefix}…\t{state}\tlast used {last}")
+
+
+@tokens_cli.command("revoke")
+def tokens_revoke(token_id: int = typer.Argument(..., help="Id shown by `triage tokens list`.")) -> None:
+    """Revoke a token at once."""
+    from app.auth import service as auth_service
+
+    if not _run_in_database(lambda session: auth_service.revoke(session, token_id)):
+        _fail(f"no active token with id {token_id}")
+    typer.echo(f"token {token_id} revoked")
 
 
 @db_cli.command("upgrade")

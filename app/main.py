@@ -12,12 +12,16 @@ from app.core.database import Database, upgrade_database_async
 from app.core.errors import install_error_handlers
 from app.core.logging import configure_logging, get_logger
 from app.core.settings import Settings, get_settings
+from app.history.router import router as history_router
 from app.intake.router import router as intake_router
 from app.issues.router import router as issues_router
 from app.jobs.service import JobSignal
 from app.jobs.worker import Worker
 from app.llm.client import ChatClient
+from app.metrics.router import router as metrics_router
+from app.metrics.service import Metrics
 from app.predictions.router import router as predictions_router
+from app.review.router import router as review_router
 from app.triage.loader import TriagerLoader
 from app.triage.router import router as taxonomy_router
 
@@ -54,11 +58,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.database = database
         app.state.job_signal = JobSignal()
         app.state.triager_loader = loader
+        app.state.metrics = Metrics()
 
         stop = asyncio.Event()
         worker_task = None
         if settings.worker_enabled:
-            worker = Worker(database, settings, loader, signal=app.state.job_signal)
+            worker = Worker(database, settings, loader, signal=app.state.job_signal, metrics=app.state.metrics)
             worker_task = asyncio.create_task(worker.run(stop), name="triage-worker")
         log.info(
             "service.start",
@@ -90,6 +95,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(predictions_router)
     app.include_router(issues_router)
     app.include_router(taxonomy_router)
+    app.include_router(review_router)
+    app.include_router(history_router)
+    app.include_router(metrics_router)
 
     @app.get("/healthz", tags=["health"])
     async def healthz() -> dict:

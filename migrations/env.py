@@ -15,8 +15,10 @@ from app.core.settings import get_settings, normalize_database_url
 import app.intake.models  # noqa: F401,E402
 import app.issues.models  # noqa: F401,E402
 import app.jobs.models  # noqa: F401,E402
+import app.auth.models  # noqa: F401,E402
 import app.examples.models  # noqa: F401,E402
 import app.predictions.models  # noqa: F401,E402
+import app.review.models  # noqa: F401,E402
 
 target_metadata = Base.metadata
 

@@ -75,6 +75,8 @@ def make_settings(database_url: str, **overrides) -> Settings:
         "auto_migrate": False,
         "worker_poll_seconds": 0.05,
         "log_level": "WARNING",
+        "open_read": True,
+        "pool_refresh_seconds": 0.0,
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)

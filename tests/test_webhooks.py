@@ -130,12 +130,12 @@ class TestEvents:
         assert delivery.payload["comment"]["id"]
         assert await count(app, Job) == 0
 
-    async def test_labeled_action_is_ignored(self, app, client):
-        body = encode(load_payload("issues.labeled.json"))
+    async def test_non_taxonomy_label_is_ignored(self, app, client):
+        body = encode(load_payload("issues.labeled.json"))  # adds the label "bug"
         response = await client.post("/webhooks/github", content=body, headers=delivery_headers(body))
         assert response.status_code == 202
         assert response.json()["status"] == "ignored"
-        assert "labeled" in response.json()["reason"]
+        assert response.json()["reason"] == "label 'bug' is not a taxonomy label"
 
     async def test_edit_without_text_change_is_ignored(self, app, client):
         body = encode(load_payload("issues.edited.json"))  # GitHub's example has "changes": {}

@@ -148,6 +148,34 @@ class Settings(BaseSettings):
         description="How often a worker checks for new reviewed or imported examples and recalibrates.",
     )
 
+    open_read: bool = Field(
+        default=False,
+        validation_alias=AliasChoices("TRIAGE_OPEN_READ", "open_read"),
+        description="Serve the read endpoints under /v1 without a token (reviews still need one).",
+    )
+    github_bot_login: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("TRIAGE_GITHUB_BOT_LOGIN", "github_bot_login"),
+        description="Login of this service's GitHub App or bot user; its label changes are not reviews.",
+    )
+    symptom_label_prefix: str = Field(
+        default="symptom: ", validation_alias=AliasChoices("TRIAGE_SYMPTOM_LABEL_PREFIX", "symptom_label_prefix")
+    )
+    root_cause_label_prefix: str = Field(
+        default="root cause: ",
+        validation_alias=AliasChoices("TRIAGE_ROOT_CAUSE_LABEL_PREFIX", "root_cause_label_prefix"),
+    )
+    price_per_million_prompt_tokens: float = Field(
+        default=0.0,
+        validation_alias=AliasChoices("TRIAGE_PRICE_PER_MILLION_PROMPT_TOKENS", "price_per_million_prompt_tokens"),
+    )
+    price_per_million_completion_tokens: float = Field(
+        default=0.0,
+        validation_alias=AliasChoices(
+            "TRIAGE_PRICE_PER_MILLION_COMPLETION_TOKENS", "price_per_million_completion_tokens"
+        ),
+    )
+
     worker_enabled: bool = Field(
         default=True,
         validation_alias=AliasChoices("TRIAGE_RUN_WORKER_IN_SERVER", "worker_enabled"),

@@ -82,7 +82,7 @@ async def receive_github_webhook(request: Request) -> JSONResponse:
                     delivery_guid=delivery_guid,
                     hook_id=hook_id,
                     payload=payload,
-                    max_attempts=settings.job_max_attempts,
+                    settings=settings,
                 )
     except IntegrityError:
         # A concurrent copy of this delivery committed first.

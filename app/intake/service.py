@@ -60,13 +60,26 @@ async def is_duplicate(session: AsyncSession, delivery_guid: str) -> bool:
     return result.first() is not None
 
 
-def _triage_decision(event: str, payload: dict) -> tuple[bool, str | None]:
-    """Return (should_triage, reason_if_not) for a delivery."""
+def parse_taxonomy_label(name: str, settings) -> tuple[str, str] | None:
+    """(field, label) for a GitHub label that carries a taxonomy name, e.g. "symptom: Crash"."""
+    for field_name, prefix in (("symptom", settings.symptom_label_prefix), ("root_cause", settings.root_cause_label_prefix)):
+        if name.lower().startswith(prefix.lower()):
+            return field_name, name[len(prefix):].strip()
+    return None
+
+
+def _is_bot(payload: dict, settings) -> bool:
+    sender = payload.get("sender") or {}
+    if sender.get("type") == "Bot":
+        return True
+    return bool(settings.github_bot_login) and sender.get("login") == settings.github_bot_login
+
+
+def _decide(event: str, payload: dict, settings) -> tuple[str | None, str | None]:
+    """Return (job kind to enqueue, reason when nothing is enqueued)."""
     action = payload.get("action")
     if event != "issues":
-        return False, f"event '{event}' does not trigger triage"
-    if action not in TRIAGE_ACTIONS:
-        return False, f"issues action '{action}' does not trigger triage"
+        return None, f"event '{event}' does not trigger triage"
 
     issue = payload.get("issue")
     repository = payload.get("repository")
@@ -75,12 +88,26 @@ def _triage_decision(event: str, payload: dict) -> tuple[bool, str | None]:
     if "number" not in issue or "full_name" not in repository:
         raise InvalidPayload("issues payload lacks issue.number or repository.full_name.")
     if issue.get("pull_request"):
-        return False, "the issue is a pull request"
+        return None, "the issue is a pull request"
+
+    if action in ("labeled", "unlabeled"):
+        label = (payload.get("label") or {}).get("name")
+        if not label:
+            # GitHub omits `label` when the label itself was deleted from the repository.
+            return None, f"{action} event without a label"
+        if parse_taxonomy_label(label, settings) is None:
+            return None, f"label '{label}' is not a taxonomy label"
+        if _is_bot(payload, settings):
+            return None, "the label was changed by a bot, not a person"
+        return job_service.LABEL_REVIEW, None
+
+    if action not in TRIAGE_ACTIONS:
+        return None, f"issues action '{action}' does not trigger triage"
     if action == "edited":
         changes = payload.get("changes") or {}
         if "title" not in changes and "body" not in changes:
-            return False, "the edit changed neither title nor body"
-    return True, None
+            return None, "the edit changed neither title nor body"
+    return job_service.TRIAGE, None
 
 
 async def receive(
@@ -90,7 +117,7 @@ async def receive(
     delivery_guid: str,
     hook_id: int | None,
     payload: dict,
-    max_attempts: int,
+    settings,
 ) -> IntakeOutcome:
     """Store a verified delivery and, for a new or changed issue, enqueue a triage job."""
     action = payload.get("action")
@@ -116,23 +143,23 @@ async def receive(
         return IntakeOutcome(status="pong", reason=payload.get("zen"))
 
     try:
-        should_triage, reason = _triage_decision(event, payload)
+        kind, reason = _decide(event, payload, settings)
     except InvalidPayload as exc:
         # Kept, not rolled back: the caller commits and then answers 400 with this reason.
         delivery.outcome = "rejected"
         delivery.reason = exc.detail
         return IntakeOutcome(status="rejected", reason=exc.detail)
-    if not should_triage:
+    if kind is None:
         delivery.reason = reason
         return IntakeOutcome(status="ignored", reason=reason)
 
     snapshot = await issue_service.upsert_from_payload(session, repository, issue)
     job = await job_service.enqueue(
         session,
-        job_service.TRIAGE,
+        kind,
         issue_id=snapshot.id,
         delivery_id=delivery.id,
-        max_attempts=max_attempts,
+        max_attempts=settings.job_max_attempts,
     )
     delivery.issue_id = snapshot.id
     delivery.outcome = "queued"

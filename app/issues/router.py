@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from sqlalchemy import select
 
+from app.auth.dependencies import ReadAccess
 from app.core.dependencies import SessionDep
 from app.core.errors import NotFound
 from app.issues import service as issue_service
@@ -16,7 +17,7 @@ router = APIRouter(prefix="/v1", tags=["issues"])
 
 
 @router.get("/issues/{owner}/{repo}/{number}", response_model=IssueWithPredictions)
-async def get_issue(owner: str, repo: str, number: int, session: SessionDep) -> IssueWithPredictions:
+async def get_issue(owner: str, repo: str, number: int, session: SessionDep, _: ReadAccess) -> IssueWithPredictions:
     """The stored snapshot of an issue, its predictions (newest first) and its triage jobs."""
     repository = f"{owner}/{repo}"
     issue = await issue_service.get_by_number(session, repository, number)

@@ -16,6 +16,7 @@ from app.core.database import utcnow
 from app.jobs.models import DONE, FAILED, QUEUED, RUNNING, Job
 
 TRIAGE = "triage"
+LABEL_REVIEW = "label_review"  # a person changed a taxonomy label on GitHub
 
 
 class JobSignal:

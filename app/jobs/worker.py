@@ -11,15 +11,19 @@ from __future__ import annotations
 import asyncio
 import os
 import socket
+import time
 
 from app.core.database import Database
 from app.core.errors import ModelUnavailable
 from app.core.logging import get_logger
 from app.core.settings import Settings
+from app.intake.models import Delivery
+from app.intake.service import parse_taxonomy_label
 from app.issues.models import Issue
 from app.jobs import service as job_service
 from app.jobs.models import Job
 from app.predictions import service as prediction_service
+from app.review import service as review_service
 from app.triage.schemas import IssueInput
 from app.triage.loader import TriagerLoader
 
@@ -81,8 +85,19 @@ class Worker:
         return count
 
     async def process(self, job: Job) -> None:
-        bound = log.bind(job_id=job.id, attempt=job.attempts, worker=self.worker_id)
+        started = time.perf_counter()
+        try:
+            await self._process(job)
+        finally:
+            if self.metrics is not None:
+                self.metrics.job_seconds.observe(time.perf_counter() - started)
+
+    async def _process(self, job: Job) -> None:
+        bound = log.bind(job_id=job.id, attempt=job.attempts, worker=self.worker_id, kind=job.kind)
         triager = await self.loader.get()
+        if job.kind == job_service.LABEL_REVIEW:
+            await self._process_label_review(job, triager, bound)
+            return
         async with self.database.transaction() as session:
             issue = await session.get(Issue, job.issue_id) if job.issue_id else None
             existing = None
@@ -100,6 +115,7 @@ class Worker:
                 result = "issue_missing" if issue is None else "unchanged"
                 await job_service.complete(session, job, result)
                 bound.info("job.skipped", reason=result)
+                self._count("skipped")
                 return
 
         bound = bound.bind(repository=issue.repository, number=issue.number)
@@ -152,6 +168,30 @@ class Worker:
         async with self.database.transaction() as session:
             await prediction_service.store(session, issue=issue, job_id=job.id, result=result)
         self._count("failed", result)
+
+    async def _process_label_review(self, job: Job, triager, bound) -> None:
+        """Record a person's taxonomy-label change on GitHub as a review (no model call)."""
+        async with self.database.transaction() as session:
+            delivery = await session.get(Delivery, job.delivery_id) if job.delivery_id else None
+            parsed = parse_taxonomy_label((delivery.payload.get("label") or {}).get("name", ""), self.settings) if delivery else None
+            review = None
+            if parsed is not None and job.issue_id is not None:
+                field_name, label = parsed
+                review = await review_service.review_from_label_change(
+                    session,
+                    issue_id=job.issue_id,
+                    field_name=field_name,
+                    label=label,
+                    action=delivery.payload.get("action"),
+                    reviewer=(delivery.payload.get("sender") or {}).get("login") or "github",
+                    taxonomy=triager.taxonomy,
+                )
+            result = "reviewed" if review is not None else "nothing_to_review"
+            await job_service.complete(session, job, result)
+        bound.info("job.done", result=result, review_id=review.id if review else None)
+        self._count("done")
+        if review is not None and self.metrics is not None:
+            self.metrics.reviews.labels(verdict=review.verdict, source=review.source).inc()
 
     def _count(self, outcome: str, result=None) -> None:
         if self.metrics is None:

@@ -17,6 +17,10 @@ class Prediction(Base):
         Index("ix_predictions_repository_created_at", "repository", "created_at"),
         Index("ix_predictions_symptom_created_at", "symptom", "created_at"),
         Index("ix_predictions_root_cause_created_at", "root_cause", "created_at"),
+        Index("ix_predictions_engine_created_at", "engine", "created_at"),
+        Index("ix_predictions_category_created_at", "root_cause_category", "created_at"),
+        # The review queue: predictions that need a human, least confident first.
+        Index("ix_predictions_needs_review_confidence", "needs_review", "symptom_confidence"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -7,6 +7,18 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 
+class CurrentReview(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    verdict: str
+    reviewer: str
+    source: str
+    symptom: str | None
+    root_cause: str | None
+    created_at: datetime
+
+
 class PredictionOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -41,6 +53,7 @@ class PredictionOut(BaseModel):
     cached_prefix_tokens: int
     latency_ms: float
     created_at: datetime
+    review: CurrentReview | None = Field(None, description="The current human review, if any")
 
 
 class PredictionPage(BaseModel):

@@ -25,6 +25,7 @@ class PredictionFilters:
     max_confidence: float | None = None
     since: datetime | None = None
     until: datetime | None = None
+    review_state: str | None = None  # unreviewed, accepted, corrected or rejected
 
     def apply(self, statement: Select) -> Select:
         conditions = {
@@ -46,7 +47,43 @@ class PredictionFilters:
             statement = statement.where(Prediction.created_at >= self.since)
         if self.until is not None:
             statement = statement.where(Prediction.created_at < self.until)
+        if self.review_state is not None:
+            statement = statement.where(_review_state_condition(self.review_state))
         return statement
+
+
+REVIEW_STATES = {"accepted": "accept", "corrected": "correct", "rejected": "reject"}
+
+
+def _review_state_condition(state: str):
+    from app.review.models import Review
+
+    current = select(Review.prediction_id).where(Review.is_current.is_(True))
+    if state == "unreviewed":
+        return Prediction.id.not_in(current)
+    if state == "reviewed":
+        return Prediction.id.in_(current)
+    if state not in REVIEW_STATES:
+        raise InvalidPayload(
+            f"review_state must be unreviewed, reviewed, {', '.join(REVIEW_STATES)}; not {state!r}."
+        )
+    return Prediction.id.in_(current.where(Review.verdict == REVIEW_STATES[state]))
+
+
+async def current_reviews(session: AsyncSession, prediction_ids: list[int]) -> dict[int, object]:
+    """The current review of each of the given predictions that has one."""
+    from app.review.models import Review
+
+    if not prediction_ids:
+        return {}
+    rows = await session.execute(
+        select(Review).where(Review.prediction_id.in_(prediction_ids), Review.is_current.is_(True))
+    )
+    return {review.prediction_id: review for review in rows.scalars()}
+
+
+def select_predictions() -> Select:
+    return select(Prediction)
 
 
 def encode_cursor(prediction_id: int) -> str:

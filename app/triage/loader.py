@@ -9,12 +9,20 @@ from __future__ import annotations
 
 import time
 
+from sqlalchemy import func, select
+
 from app.core.database import Database
 from app.core.logging import get_logger
 from app.core.settings import Settings
 from app.examples import service as pool_service
 from app.llm.client import ChatClient
-from app.triage.service import Triager
+from app.predictions.models import Prediction
+from app.review.models import ACCEPT, CORRECT, Review
+from app.triage.calibration import Calibrator, fit_calibrator
+from app.triage.service import FIELDS, Triager
+
+# Newest reviews used for calibration; older ones may describe an older prompt or model.
+CALIBRATION_WINDOW = 5000
 
 log = get_logger(__name__)
 
@@ -44,7 +52,8 @@ class TriagerLoader:
         self._checked_at = now
 
         async with self.database.sessionmaker() as session:
-            version = await pool_service.pool_version(session)
+            # Reviews change both the pool and the calibration, so both are part of the version.
+            version = (await pool_service.pool_version(session), await session.scalar(select(func.max(Review.id))))
             if self._triager is not None and version == self._version:
                 return self._triager
             pool = await pool_service.load_pool(session)
@@ -62,6 +71,29 @@ class TriagerLoader:
         )
         return self._triager
 
-    async def _calibrator(self, session):
-        # Calibration from reviews arrives with the review feature; until then confidences stay raw.
-        return None
+    async def _calibrator(self, session) -> Calibrator | None:
+        """Fit calibration from the current human reviews (accepts and corrections)."""
+        rows = await session.execute(
+            select(Prediction, Review)
+            .join(Review, Review.prediction_id == Prediction.id)
+            .where(Review.is_current.is_(True), Review.verdict.in_((ACCEPT, CORRECT)))
+            .order_by(Review.id.desc())
+            .limit(CALIBRATION_WINDOW)
+        )
+        model_outcomes: dict[str, list[tuple[float, bool]]] = {name: [] for name in FIELDS}
+        final_outcomes: dict[str, list[tuple[float, bool]]] = {"symptom": [], "root_cause": [], "root_cause_category": []}
+        for prediction, review in rows.all():
+            for name, vote in ((prediction.raw_answer or {}).get("votes") or {}).items():
+                truth = getattr(review, name, None)
+                if name in model_outcomes and truth is not None:
+                    model_outcomes[name].append((float(vote["signal"]), vote["label"] == truth))
+            if review.symptom is not None:
+                final_outcomes["symptom"].append((prediction.symptom_confidence_raw, prediction.symptom == review.symptom))
+            if review.root_cause is not None and prediction.root_cause_confidence_raw is not None:
+                leaf = prediction.root_cause or (prediction.raw_answer or {}).get("abstained_root_cause")
+                final_outcomes["root_cause"].append((prediction.root_cause_confidence_raw, leaf == review.root_cause))
+            if review.root_cause_category is not None and prediction.root_cause_category_confidence is not None:
+                final_outcomes["root_cause_category"].append(
+                    (prediction.root_cause_category_confidence, prediction.root_cause_category == review.root_cause_category)
+                )
+        return fit_calibrator(model_outcomes, final_outcomes)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
+from app.auth.dependencies import ReadAccess
 from app.triage.prompt import prompt_version
 from app.triage.taxonomy import load_taxonomy
 
@@ -11,7 +12,7 @@ router = APIRouter(prefix="/v1", tags=["taxonomy"])
 
 
 @router.get("/taxonomy")
-async def get_taxonomy(request: Request) -> dict:
+async def get_taxonomy(request: Request, _: ReadAccess) -> dict:
     """The taxonomy file as data: symptoms, root-cause categories and leaves, phases, components."""
     prompts_dir = request.app.state.settings.prompts_dir
     taxonomy = load_taxonomy(prompts_dir)

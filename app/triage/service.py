@@ -96,8 +96,12 @@ class Triager:
             result.response_format = completion.response_format
             result.prompt_tokens = completion.prompt_tokens
             result.completion_tokens = completion.completion_tokens
+            # Servers that do not report cached tokens get an estimate: the fixed prefix's share of
+            # the prompt (counted with tiktoken), applied to the server's own prompt count.
             result.cached_prefix_tokens = (
-                completion.cached_tokens if completion.cached_tokens is not None else prompt["prefix_tokens"]
+                completion.cached_tokens
+                if completion.cached_tokens is not None
+                else round(prompt["prefix_share"] * completion.prompt_tokens)
             )
         result.latency_ms = (time.perf_counter() - started) * 1000
         return result
@@ -117,7 +121,9 @@ class Triager:
         )
         schema = answer_schema(self.taxonomy)
         messages = list(prompt.messages)
-        info = {"example_ids": prompt.example_ids, "prefix_tokens": count_tokens(prompt.fixed_prefix, self.model_name)}
+        prompt_text_tokens = sum(count_tokens(str(message["content"]), self.model_name) for message in messages)
+        prefix_share = count_tokens(prompt.fixed_prefix, self.model_name) / max(prompt_text_tokens, 1)
+        info = {"example_ids": prompt.example_ids, "prefix_share": prefix_share}
 
         completion: Completion | None = None
         for attempt in (1, 2):

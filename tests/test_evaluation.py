@@ -74,6 +74,8 @@ class TestMetrics:
 
     def test_precision_rises_as_coverage_falls(self):
         points = precision_coverage([0.9, 0.8, 0.3, 0.2], [1, 1, 0, 0])
-        assert points[0]["coverage"] == 1.0 and points[0]["precision"] == 0.5
+        assert points[0]["coverage"] == 1.0
+        assert points[0]["precision"] == 0.5
         high = [point for point in points if point["threshold"] >= 0.5][0]
-        assert high["coverage"] == 0.5 and high["precision"] == 1.0
+        assert high["coverage"] == 0.5
+        assert high["precision"] == 1.0

@@ -38,7 +38,7 @@ def wait_until(condition, timeout: float = 30.0) -> None:
     raise AssertionError("condition not met in time")
 
 
-def test_metrics_follow_deliveries_jobs_predictions_and_reviews(database_url):
+def test_metrics_count_service_events(database_url):
     settings = make_settings(database_url, worker_enabled=True)
     with ServerThread(create_app(settings)) as service:
         def post(body: bytes, event: str = "issues") -> None:

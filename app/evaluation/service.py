@@ -167,7 +167,7 @@ def _refinish(triager: Triager, result: TriageResult) -> TriageResult:
     raw = {key: value for key, value in result.raw_answer.items() if key not in ("votes", "abstained_root_cause")}
     rescored = triager.finish(result.local, votes=_stored_votes(result), evidence=result.evidence,
                               predictor=result.predictor, raw=raw)
-    # The model is not asked again, so the cost of the original run stands.
+    # The model is not asked again, so the cost of the original run still applies.
     for name in ("response_format", "prompt_tokens", "completion_tokens", "cached_prefix_tokens", "latency_ms", "examples"):
         setattr(rescored, name, getattr(result, name))
     return rescored

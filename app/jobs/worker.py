@@ -1,8 +1,8 @@
 """The triage worker: claims jobs, runs the pipeline, stores predictions.
 
-It runs inside `triage serve` and as `triage worker` in its own process; any number of workers
+It runs inside `triage serve` and as `triage worker` in its own process, and any number of workers
 may share one PostgreSQL database. The model call happens outside any database transaction, so a
-slow endpoint never holds a lock; the prediction and the job's completion are written in one
+slow endpoint never keeps a lock. The prediction and the job's completion are written in one
 transaction at the end.
 """
 
@@ -154,7 +154,7 @@ class Worker:
         )
 
     async def _handle_model_failure(self, triager, job, issue, issue_input, exc, bound) -> None:
-        """Retry later; after the last attempt, store the local predictor's answer instead of nothing."""
+        """Schedule a retry, or after the last attempt store the local predictor's prediction instead of nothing."""
         async with self.database.transaction() as session:
             status = await job_service.fail(session, job, str(exc), retryable=True)
         if status == job_service.QUEUED:

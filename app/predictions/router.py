@@ -65,7 +65,7 @@ async def export_predictions(
         if format == "csv":
             yield _csv_line(EXPORT_COLUMNS)
         while True:
-            # A short session per batch: a long export never holds one transaction open.
+            # A short session per batch, so that a long export never keeps one transaction open.
             async with database.sessionmaker() as session:
                 batch, cursor = await prediction_service.list_predictions(session, filters, limit=EXPORT_BATCH, cursor=cursor)
             for row in batch:

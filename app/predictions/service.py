@@ -71,7 +71,7 @@ def _review_state_condition(state: str):
 
 
 async def current_reviews(session: AsyncSession, prediction_ids: list[int]) -> dict[int, object]:
-    """The current review of each of the given predictions that has one."""
+    """Return the current review of each given prediction that has one, keyed by prediction id."""
     from app.review.models import Review
 
     if not prediction_ids:
@@ -121,7 +121,7 @@ async def for_issue(session: AsyncSession, issue_id: int) -> list[Prediction]:
 async def find_existing(
     session: AsyncSession, *, issue_id: int, content_hash: str, prompt_version: str, model: str
 ) -> Prediction | None:
-    """A prediction already made for this exact text with this prompt and model, if any."""
+    """Return a prediction already made for this exact text with this prompt and model, if any."""
     result = await session.execute(
         select(Prediction)
         .where(

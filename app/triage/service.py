@@ -39,7 +39,7 @@ FIELDS = ("symptom", "root_cause", "phase", "component")
 
 @dataclass
 class ModelVote:
-    """What the language model said about one field: its label and a probability for it."""
+    """The language model's label for one field and the confidence signal for it."""
 
     label: str | None
     probability: float

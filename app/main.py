@@ -24,6 +24,7 @@ from app.predictions.router import router as predictions_router
 from app.review.router import router as review_router
 from app.triage.loader import TriagerLoader
 from app.triage.router import router as taxonomy_router
+from app.web.router import router as web_router
 
 log = get_logger(__name__)
 
@@ -98,6 +99,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(review_router)
     app.include_router(history_router)
     app.include_router(metrics_router)
+    app.include_router(web_router)
 
     @app.get("/healthz", tags=["health"])
     async def healthz() -> dict:

@@ -30,7 +30,7 @@ log = get_logger(__name__)
 
 
 def build_client(settings: Settings) -> ChatClient | None:
-    """The model client, or None when no endpoint is configured (the local predictor then runs alone)."""
+    """Build the model client, or return None when no endpoint is configured (the local predictor then runs alone)."""
     if not settings.llm_configured:
         return None
     return ChatClient(
@@ -103,7 +103,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.get("/healthz", tags=["health"])
     async def healthz() -> dict:
-        """Liveness and readiness: the database answers and the predictor is loaded."""
+        """Report liveness and readiness: the database responds and the predictor is loaded."""
         async with app.state.database.sessionmaker() as session:
             await session.execute(text("SELECT 1"))
         triager = await app.state.triager_loader.get()

@@ -21,6 +21,8 @@ class Prediction(Base):
         Index("ix_predictions_category_created_at", "root_cause_category", "created_at"),
         # The review queue: predictions that need a human, least confident first.
         Index("ix_predictions_needs_review_confidence", "needs_review", "symptom_confidence"),
+        # The newest prediction of each issue: max(id) per issue in the review queue, latest_prediction.
+        Index("ix_predictions_issue_id_id", "issue_id", "id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

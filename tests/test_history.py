@@ -129,7 +129,7 @@ async def test_review_state_filter(app, client):
     await add_prediction(app, 5, "2026-12-08T00:00:00", symptom="Crash", root_cause="Misused API", confidence=0.9)
     def ids_of(response):
         return [item["id"] for item in response.json()["items"]]
-    assert ids_of(await client.get("/v1/predictions", params={"review_state": "corrected"})) == [ids[2], ids[1]]
+    assert ids_of(await client.get("/v1/predictions", params={"review_state": "corrected"})) == [ids[2], ids[1]]  # newest first
     assert ids_of(await client.get("/v1/predictions", params={"review_state": "rejected"})) == [ids[3]]
     assert len(ids_of(await client.get("/v1/predictions", params={"review_state": "unreviewed"}))) == 1
     listed = (await client.get("/v1/predictions", params={"review_state": "accepted"})).json()["items"][0]
@@ -149,7 +149,7 @@ async def test_export_csv_and_ndjson(app, client):
     response = await client.get("/v1/predictions/export", params={"format": "ndjson"})
     lines = [json.loads(line) for line in response.text.splitlines()]
     assert len(lines) == 4
-    assert lines[0]["issue_number"] == 4  # newest first: the last one stored
+    assert lines[0]["issue_number"] == 3  # newest first: created on 7 December
     assert "evidence" in lines[0]
 
     assert (await client.get("/v1/predictions/export", params={"format": "xml"})).status_code == 400

@@ -6,7 +6,7 @@ not with the number of predictions; the filters use the indexes declared on `pre
 
 from __future__ import annotations
 
-from sqlalchemy import Float, Integer, and_, case, cast, func, literal_column, select
+from sqlalchemy import Float, Integer, and_, case, cast, func, literal_column, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.errors import InvalidPayload
@@ -60,7 +60,7 @@ async def accuracy(session: AsyncSession, filters: PredictionFilters) -> dict:
             filters.apply(
                 select(predicted.label("predicted"), truth.label("truth"), func.count().label("count"))
                 .select_from(Prediction)
-                .join(Review, and_(Review.prediction_id == Prediction.id, Review.is_current.is_(True)))
+                .join(Review, and_(Review.prediction_id == Prediction.id, Review.is_current == true()))
             )
             .where(Review.verdict != "reject", truth.is_not(None))
             .group_by(predicted, truth)
@@ -113,7 +113,7 @@ async def calibration(session: AsyncSession, filters: PredictionFilters, *, fiel
                 func.avg(right).label("accuracy"),
             )
             .select_from(Prediction)
-            .join(Review, and_(Review.prediction_id == Prediction.id, Review.is_current.is_(True)))
+            .join(Review, and_(Review.prediction_id == Prediction.id, Review.is_current == true()))
         )
         .where(Review.verdict != "reject", getattr(Review, field_name).is_not(None), confidence.is_not(None))
         .group_by(literal_column("bin"))
@@ -151,7 +151,7 @@ async def summary(session: AsyncSession, filters: PredictionFilters, *, prompt_p
     reviewed = await session.scalar(
         filters.apply(
             select(func.count()).select_from(Prediction).join(
-                Review, and_(Review.prediction_id == Prediction.id, Review.is_current.is_(True))
+                Review, and_(Review.prediction_id == Prediction.id, Review.is_current == true())
             )
         )
     )

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, select, true, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.errors import InvalidPayload
@@ -58,16 +59,17 @@ REVIEW_STATES = {"accepted": "accept", "corrected": "correct", "rejected": "reje
 def _review_state_condition(state: str):
     from app.review.models import Review
 
-    current = select(Review.prediction_id).where(Review.is_current.is_(True))
+    # Correlated EXISTS, not IN: it stays an index lookup per row however many reviews there are.
+    current = select(Review.id).where(Review.prediction_id == Prediction.id, Review.is_current == true())
     if state == "unreviewed":
-        return Prediction.id.not_in(current)
+        return ~current.exists()
     if state == "reviewed":
-        return Prediction.id.in_(current)
+        return current.exists()
     if state not in REVIEW_STATES:
         raise InvalidPayload(
             f"review_state must be unreviewed, reviewed, {', '.join(REVIEW_STATES)}; not {state!r}."
         )
-    return Prediction.id.in_(current.where(Review.verdict == REVIEW_STATES[state]))
+    return current.where(Review.verdict == REVIEW_STATES[state]).exists()
 
 
 async def current_reviews(session: AsyncSession, prediction_ids: list[int]) -> dict[int, object]:
@@ -77,7 +79,7 @@ async def current_reviews(session: AsyncSession, prediction_ids: list[int]) -> d
     if not prediction_ids:
         return {}
     rows = await session.execute(
-        select(Review).where(Review.prediction_id.in_(prediction_ids), Review.is_current.is_(True))
+        select(Review).where(Review.prediction_id.in_(prediction_ids), Review.is_current == true())
     )
     return {review.prediction_id: review for review in rows.scalars()}
 
@@ -86,28 +88,41 @@ def select_predictions() -> Select:
     return select(Prediction)
 
 
-def encode_cursor(prediction_id: int) -> str:
-    return str(prediction_id)
+def encode_cursor(prediction: Prediction) -> str:
+    """An opaque cursor naming the last row of a page: its creation time and id."""
+    raw = f"{prediction.created_at.isoformat()}|{prediction.id}"
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str | None) -> int | None:
+def decode_cursor(cursor: str | None) -> tuple[datetime, int] | None:
     if cursor is None:
         return None
-    if not cursor.isdigit():
-        raise InvalidPayload(f"Invalid cursor {cursor!r}; pass the next_cursor value of the previous page.")
-    return int(cursor)
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        created_at, prediction_id = raw.rsplit("|", 1)
+        return datetime.fromisoformat(created_at), int(prediction_id)
+    except ValueError as exc:
+        raise InvalidPayload(f"Invalid cursor {cursor!r}; pass the next_cursor value of the previous page.") from exc
 
 
 async def list_predictions(
     session: AsyncSession, filters: PredictionFilters, *, limit: int, cursor: str | None
 ) -> tuple[list[Prediction], str | None]:
-    """Newest first, keyset-paginated on the id (ids grow with creation time)."""
-    statement = filters.apply(select(Prediction)).order_by(Prediction.id.desc()).limit(limit + 1)
+    """Newest first, keyset-paginated on (created_at, id).
+
+    Ordering on the creation time lets the (column, created_at) indexes bound a time-filtered scan,
+    so a deep page costs about as much as the first one.
+    """
+    statement = (
+        filters.apply(select(Prediction))
+        .order_by(Prediction.created_at.desc(), Prediction.id.desc())
+        .limit(limit + 1)
+    )
     after = decode_cursor(cursor)
     if after is not None:
-        statement = statement.where(Prediction.id < after)
+        statement = statement.where(tuple_(Prediction.created_at, Prediction.id) < tuple_(*after))
     rows = list((await session.execute(statement)).scalars())
-    next_cursor = encode_cursor(rows[limit - 1].id) if len(rows) > limit else None
+    next_cursor = encode_cursor(rows[limit - 1]) if len(rows) > limit else None
     return rows[:limit], next_cursor
 
 

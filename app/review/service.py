@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from app.core.errors import InvalidPayload, NotFound
 from app.examples import service as pool_service
@@ -92,7 +93,7 @@ async def record_review(
     labels = _resolve_labels(prediction, data, taxonomy, exact=exact)
 
     await session.execute(
-        update(Review).where(Review.prediction_id == prediction.id, Review.is_current.is_(True)).values(is_current=False)
+        update(Review).where(Review.prediction_id == prediction.id, Review.is_current == true()).values(is_current=False)
     )
     review = Review(
         prediction_id=prediction.id,
@@ -136,11 +137,6 @@ async def history(session: AsyncSession, prediction_id: int) -> list[Review]:
     return list(result.scalars())
 
 
-def latest_prediction_ids():
-    """Subquery of the newest prediction id of each issue."""
-    return select(func.max(Prediction.id)).group_by(Prediction.issue_id)
-
-
 async def queue(
     session: AsyncSession,
     *,
@@ -153,37 +149,36 @@ async def queue(
     offset: int,
 ) -> tuple[list[tuple[Prediction, Issue]], int]:
     """Newest prediction of each issue that needs a human and has no review yet, least confident first."""
-    reviewed = select(Review.prediction_id).where(Review.is_current.is_(True))
-    statement = (
-        select(Prediction, Issue)
-        .join(Issue, Issue.id == Prediction.issue_id)
-        .where(
-            Prediction.needs_review.is_(True),
-            Prediction.id.in_(latest_prediction_ids()),
-            Prediction.id.not_in(reviewed),
-        )
-    )
+    # Correlated NOT EXISTS on (issue_id, id) and on the reviews' prediction_id: each candidate row
+    # costs two index probes, so the first page does not group the whole table.
+    newer = aliased(Prediction)
+    has_newer = select(newer.id).where(newer.issue_id == Prediction.issue_id, newer.id > Prediction.id).exists()
+    reviewed = select(Review.id).where(Review.prediction_id == Prediction.id, Review.is_current == true()).exists()
+    conditions = [Prediction.needs_review == true(), ~has_newer, ~reviewed]
     filters = {
         Prediction.repository: repository,
         Prediction.engine: engine,
         Prediction.symptom: symptom,
         Prediction.root_cause: root_cause,
     }
-    for column, value in filters.items():
-        if value is not None:
-            statement = statement.where(column == value)
+    conditions += [column == value for column, value in filters.items() if value is not None]
     if max_confidence is not None:
-        statement = statement.where(Prediction.symptom_confidence <= max_confidence)
+        conditions.append(Prediction.symptom_confidence <= max_confidence)
 
-    total = await session.scalar(select(func.count()).select_from(statement.subquery()))
+    total = await session.scalar(select(func.count()).select_from(Prediction).where(*conditions))
     rows = await session.execute(
-        statement.order_by(Prediction.symptom_confidence.asc(), Prediction.id.asc()).limit(limit).offset(offset)
+        select(Prediction, Issue)
+        .join(Issue, Issue.id == Prediction.issue_id)
+        .where(*conditions)
+        .order_by(Prediction.symptom_confidence.asc(), Prediction.id.asc())
+        .limit(limit)
+        .offset(offset)
     )
     return [(prediction, issue) for prediction, issue in rows.all()], int(total or 0)
 
 
 async def current_review(session: AsyncSession, prediction_id: int) -> Review | None:
-    return await session.scalar(select(Review).where(Review.prediction_id == prediction_id, Review.is_current.is_(True)))
+    return await session.scalar(select(Review).where(Review.prediction_id == prediction_id, Review.is_current == true()))
 
 
 async def latest_prediction(session: AsyncSession, issue_id: int) -> Prediction | None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, true
 
 from app.core.database import Database
 from app.core.logging import get_logger
@@ -76,7 +76,7 @@ class TriagerLoader:
         rows = await session.execute(
             select(Prediction, Review)
             .join(Review, Review.prediction_id == Prediction.id)
-            .where(Review.is_current.is_(True), Review.verdict.in_((ACCEPT, CORRECT)))
+            .where(Review.is_current == true(), Review.verdict.in_((ACCEPT, CORRECT)))
             .order_by(Review.id.desc())
             .limit(CALIBRATION_WINDOW)
         )

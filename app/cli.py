@@ -44,13 +44,30 @@ def serve(
         app = create_app(settings)
     except TriageError as exc:
         _fail(exc.detail)
+    if settings.auto_migrate:
+        # Migrate here first, so an unreachable database is one clear line, not a start-up traceback.
+        _upgrade_or_fail(settings.database_url)
     uvicorn.run(app, host=host, port=port, log_config=None)
+
+
+def _upgrade_or_fail(database_url: str, revision: str = "head") -> None:
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import DBAPIError, OperationalError
+
+    from app.core.database import upgrade_database
+
+    try:
+        upgrade_database(database_url, revision)
+    except (OperationalError, DBAPIError, OSError) as exc:
+        shown = make_url(database_url).render_as_string(hide_password=True)
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        _fail(f"cannot use the database {shown}: {reason}. Check TRIAGE_DATABASE_URL and that the server runs.")
 
 
 @cli.command()
 def worker() -> None:
     """Run a triage worker as its own process (any number may share a PostgreSQL database)."""
-    from app.core.database import Database, upgrade_database
+    from app.core.database import Database
     from app.jobs.worker import Worker
     from app.main import build_client
     from app.triage.loader import TriagerLoader
@@ -58,7 +75,7 @@ def worker() -> None:
     settings = get_settings()
     configure_logging(settings.log_format, settings.log_level)
     if settings.auto_migrate:
-        upgrade_database(settings.database_url)
+        _upgrade_or_fail(settings.database_url)
 
     async def run() -> None:
         database = Database(settings.database_url)
@@ -156,6 +173,8 @@ def send_webhook(
     }
     if settings.webhook_secret is not None:
         headers["X-Hub-Signature-256"] = sign(settings.webhook_secret.get_secret_value().encode(), body)
+    else:
+        typer.echo("warning: TRIAGE_WEBHOOK_SECRET is not set, so the delivery is sent unsigned", err=True)
     try:
         response = httpx.post(url, content=body, headers=headers, timeout=30)
     except httpx.HTTPError as exc:
@@ -234,7 +253,7 @@ def import_study(
     refresh: bool = typer.Option(False, help="Fetch again rows that were imported before."),
 ) -> None:
     """Load the study's labelled issues into the example pool, fetching their text from GitHub."""
-    from app.core.database import Database, upgrade_database
+    from app.core.database import Database
     from app.examples.study import import_study as run_import
     from app.examples.study import read_study_csv
     from app.github.client import GitHubClient
@@ -249,7 +268,7 @@ def import_study(
         typer.echo(f"skipped {problem}", err=True)
     rows = rows[:limit]
     if settings.auto_migrate:
-        upgrade_database(settings.database_url)
+        _upgrade_or_fail(settings.database_url)
     token = token or (settings.github_token.get_secret_value() if settings.github_token else None)
     if token is None:
         typer.echo("warning: no GitHub token; unauthenticated requests are limited to 60 an hour", err=True)
@@ -278,12 +297,12 @@ def import_study(
 
 def _run_in_database(operation):
     """Run `operation(session)` in one transaction on the configured database, migrating first."""
-    from app.core.database import Database, upgrade_database
+    from app.core.database import Database
 
     settings = get_settings()
     configure_logging(settings.log_format, "WARNING")
     if settings.auto_migrate:
-        upgrade_database(settings.database_url)
+        _upgrade_or_fail(settings.database_url)
 
     async def run():
         database = Database(settings.database_url)
@@ -337,11 +356,9 @@ def tokens_revoke(token_id: int = typer.Argument(..., help="Id shown by `triage 
 @db_cli.command("upgrade")
 def db_upgrade(revision: str = typer.Argument("head")) -> None:
     """Apply migrations up to REVISION (default: head)."""
-    from app.core.database import upgrade_database
-
     settings = get_settings()
     configure_logging(settings.log_format, settings.log_level)
-    upgrade_database(settings.database_url, revision)
+    _upgrade_or_fail(settings.database_url, revision)
 
 
 @db_cli.command("downgrade")

@@ -6,6 +6,8 @@ import asyncio
 import contextlib
 
 from fastapi import FastAPI
+from fastapi.responses import RedirectResponse
+from fastapi_offline import FastAPIOffline
 from sqlalchemy import text
 
 from app.core.database import Database, upgrade_database_async
@@ -85,7 +87,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await database.dispose()
             log.info("service.stop")
 
-    app = FastAPI(
+    # FastAPIOffline serves the Swagger UI and ReDoc files itself, so /docs works without internet.
+    app = FastAPIOffline(
         title="Inference-engine bug triage",
         summary="Classifies GitHub issues of LLM inference engines by symptom and root cause.",
         version="0.1.0",
@@ -100,6 +103,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(history_router)
     app.include_router(metrics_router)
     app.include_router(web_router)
+
+    @app.get("/", include_in_schema=False)
+    async def root() -> RedirectResponse:
+        return RedirectResponse("/ui/review")
 
     @app.get("/healthz", tags=["health"])
     async def healthz() -> dict:

@@ -513,9 +513,14 @@ async def cursor_at(database: Database, filters: PredictionFilters, *, remaining
     async with database.sessionmaker() as session:
         total = await session.scalar(filters.apply(select(func.count()).select_from(Prediction)))
         skipped = total // 2 if remaining is None else max(total - remaining - 1, 0)
-        statement = filters.apply(select(Prediction.id)).order_by(Prediction.id.desc()).offset(skipped).limit(1)
-        value = await session.scalar(statement)
-    return None if value is None else str(value)
+        statement = (
+            filters.apply(select(Prediction))
+            .order_by(Prediction.created_at.desc(), Prediction.id.desc())
+            .offset(skipped)
+            .limit(1)
+        )
+        row = await session.scalar(statement)
+    return None if row is None else prediction_service.encode_cursor(row)
 
 
 async def query_cases(database: Database, end: datetime) -> list[tuple[str, Query]]:

@@ -77,4 +77,9 @@ async def test_health_and_openapi(client):
     assert health["status"] == "ok"
     schema = (await client.get("/openapi.json")).json()
     assert "/webhooks/github" in schema["paths"]
-    assert (await client.get("/docs")).status_code == 200
+    docs = await client.get("/docs")
+    assert docs.status_code == 200
+    assert "cdn.jsdelivr.net" not in docs.text  # the Swagger UI files are served locally
+    root = await client.get("/")
+    assert root.status_code == 307
+    assert root.headers["location"] == "/ui/review"

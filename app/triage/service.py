@@ -250,7 +250,11 @@ class Triager:
         category_confidence = self.calibrator.apply("root_cause_category", categories[category])
 
         abstain = leaf_confidence < self.settings.root_cause_abstain_below
-        needs_review = abstain or symptom_confidence < self.settings.review_below
+        needs_review = (
+            abstain
+            or symptom_confidence < self.settings.review_below
+            or category_confidence < self.settings.review_below
+        )
 
         rationale = (answer.rationale if answer and answer.rationale else "") or self._local_rationale(local, evidence)
         raw = {

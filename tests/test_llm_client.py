@@ -195,3 +195,30 @@ class TestUntrustedInput:
         assert content.count("<issue>") == 1
         assert "untrusted" in behaviour.requests[0]["messages"][0]["content"]
         assert json.loads(json.dumps(behaviour.requests[0]["response_format"]))
+
+
+class TestGate:
+    async def test_gated_field_ignores_the_model(self):
+        from app.triage.calibration import Calibrator
+
+        behaviour = FakeModelBehaviour()
+        with ServerThread(build_fake_openai(behaviour)) as server:
+            settings = settings_for(server)
+            client = ChatClient(base_url=settings.openai_base_url, api_key="k", model=settings.model, max_retries=0, timeout=30)
+            gated = Triager(settings, client=client, calibrator=Calibrator(model_gate={"root_cause": False}))
+            result = await gated.triage(real_issue())
+            await client.close()
+        local = await Triager(Settings(_env_file=None)).triage(real_issue())
+        for label, value in local.distributions["root_cause"].items():
+            assert math.isclose(result.distributions["root_cause"][label], value, rel_tol=1e-9)
+        leaf = behaviour.answer["root_cause"]
+        assert result.raw_answer["votes"]["root_cause"]["label"] == leaf
+        assert result.distributions["symptom"]["Crash"] > local.distributions["symptom"]["Crash"]
+
+    def test_gate_needs_enough_outcomes(self):
+        from app.triage.calibration import fit_gate
+
+        assert fit_gate([(True, True)] * 19) is None
+        assert fit_gate([(False, True)] * 5 + [(True, True)] * 15) is True
+        assert fit_gate([(True, False)] * 5 + [(True, True)] * 15) is False
+        assert fit_gate([(True, True)] * 20) is False  # a tie keeps the cheaper local predictor

@@ -13,7 +13,7 @@ from app.core.logging import get_logger
 from app.evaluation.metrics import FieldOutcome, summarize
 import numpy as np
 
-from app.triage.calibration import Calibrator, fit_calibrator
+from app.triage.calibration import Calibrator, fit_calibrator, fit_gate
 from app.triage.schemas import IssueInput, TriageResult
 from app.triage.service import FIELDS, ModelVote, Triager
 
@@ -206,6 +206,18 @@ def recalibrated(evaluation: EvaluationRun, triager: Triager, *, folds: int = 5,
                     (result.root_cause_category_confidence, result.root_cause_category in gold["root_cause_category"])
                 )
             triager.calibrator = fit_calibrator(model_outcomes, final_outcomes)
+
+            # Switch the model off per field where, on the training folds, it did not beat the local predictor.
+            for name in FIELDS:
+                outcomes = []
+                for index in train:
+                    result = _refinish(triager, results[index])
+                    pooled = getattr(result, name) or (result.raw_answer.get("abstained_root_cause") if name == "root_cause" else None)
+                    local_label = result.local.best(name)[0]
+                    outcomes.append((local_label in items[index].gold[name], pooled in items[index].gold[name]))
+                enabled = fit_gate(outcomes)
+                if enabled is not None:
+                    triager.calibrator.model_gate[name] = enabled
 
             for index in test:
                 rescored[index] = _refinish(triager, results[index])

@@ -28,6 +28,8 @@ class Calibrator:
     method: str = "none"
     maps: dict = field(default_factory=dict)  # field -> callable(pooled confidence) -> probability
     model_maps: dict = field(default_factory=dict)  # field -> callable(model signal) -> P(model right)
+    # field -> False where reviewed outcomes show the model's votes did not beat the local predictor.
+    model_gate: dict = field(default_factory=dict)
     samples: dict = field(default_factory=dict)  # field -> number of outcomes behind its map
 
     @classmethod
@@ -39,6 +41,9 @@ class Calibrator:
         if function is None:
             return raw
         return float(min(max(function(raw), 0.0), 1.0))
+
+    def model_enabled(self, field_name: str) -> bool:
+        return self.model_gate.get(field_name, True)
 
     def model_reliability(self, field_name: str, signal: float) -> float | None:
         function = self.model_maps.get(field_name)
@@ -89,3 +94,20 @@ def fit_calibrator(
         calibrator.method = "isotonic" if methods == {"isotonic"} else "platt" if methods == {"platt"} else "mixed"
     return calibrator
 
+
+
+GATE_MIN_SAMPLES = 20
+
+
+def fit_gate(outcomes: list[tuple[bool, bool]]) -> bool | None:
+    """Decide from (local label right, pooled label right) pairs whether the model's votes help.
+
+    The votes stay on only where the pooled labels were right more often than the local
+    predictor's own; a tie switches them off, since the local predictor is cheaper and no worse.
+    None: too few outcomes to decide, so the votes stay on.
+    """
+    if len(outcomes) < GATE_MIN_SAMPLES:
+        return None
+    local_right = sum(local for local, _ in outcomes)
+    pooled_right = sum(pooled for _, pooled in outcomes)
+    return pooled_right > local_right

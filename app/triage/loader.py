@@ -18,7 +18,7 @@ from app.examples import service as pool_service
 from app.llm.client import ChatClient
 from app.predictions.models import Prediction
 from app.review.models import ACCEPT, CORRECT, Review
-from app.triage.calibration import Calibrator, fit_calibrator
+from app.triage.calibration import Calibrator, fit_calibrator, fit_gate
 from app.triage.service import FIELDS, Triager
 
 # Newest reviews used for calibration; older ones may describe an older prompt or model.
@@ -82,7 +82,14 @@ class TriagerLoader:
         )
         model_outcomes: dict[str, list[tuple[float, bool]]] = {name: [] for name in FIELDS}
         final_outcomes: dict[str, list[tuple[float, bool]]] = {"symptom": [], "root_cause": [], "root_cause_category": []}
+        gate_outcomes: dict[str, list[tuple[bool, bool]]] = {name: [] for name in FIELDS}
         for prediction, review in rows.all():
+            local_top = (prediction.raw_answer or {}).get("local_top") or {}
+            for name in FIELDS:
+                truth = getattr(review, name, None)
+                if truth is not None and name in local_top and prediction.predictor == "llm":
+                    pooled = getattr(prediction, name) or (prediction.raw_answer or {}).get("abstained_root_cause")
+                    gate_outcomes[name].append((local_top[name][0] == truth, pooled == truth))
             for name, vote in ((prediction.raw_answer or {}).get("votes") or {}).items():
                 truth = getattr(review, name, None)
                 if name in model_outcomes and truth is not None:
@@ -96,4 +103,9 @@ class TriagerLoader:
                 final_outcomes["root_cause_category"].append(
                     (prediction.root_cause_category_confidence, prediction.root_cause_category == review.root_cause_category)
                 )
-        return fit_calibrator(model_outcomes, final_outcomes)
+        calibrator = fit_calibrator(model_outcomes, final_outcomes)
+        for name, outcomes in gate_outcomes.items():
+            enabled = fit_gate(outcomes)
+            if enabled is not None:
+                calibrator.model_gate[name] = enabled
+        return calibrator

@@ -215,7 +215,7 @@ class Triager:
         P(vote = m | y) is r when m = y and (1 - r) / (K - 1) otherwise, where r is the vote's
         reliability. A vote no better than chance (r = 1/K) leaves the local distribution as it is.
         """
-        if vote is None or vote.label not in local:
+        if vote is None or vote.label not in local or not self.calibrator.model_enabled(field_name):
             return local
         others = max(len(local) - 1, 1)
         reliability = min(max(self.vote_reliability(field_name, vote), 1.0 / len(local)), 0.99)

@@ -46,7 +46,8 @@ def test_every_label_is_defined_with_cues_and_lookalikes():
         assert label.lookalikes, label.name
         level = taxonomy.names("symptom") if label in taxonomy.symptoms else taxonomy.names("root_cause")
         for name, how_to_tell in label.lookalikes:
-            assert name in level and name != label.name
+            assert name in level
+            assert name != label.name
             assert how_to_tell
     for label in (*taxonomy.phases, *taxonomy.components):
         assert label.definition, label.name

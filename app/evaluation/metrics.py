@@ -23,7 +23,7 @@ class FieldOutcome:
         return np.array([p is not None and p in g for p, g in zip(self.predicted, self.gold)], dtype=bool)
 
     def effective_gold(self) -> list[str]:
-        """One gold label per item: the predicted one when it is among the gold labels, else the first."""
+        """Pick one gold label per item: the predicted one when it is among the gold labels, else the first."""
         result = []
         for predicted, gold in zip(self.predicted, self.gold):
             result.append(predicted if predicted in gold else sorted(gold)[0])

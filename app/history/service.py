@@ -20,7 +20,7 @@ INTERVALS = ("day", "week", "month")
 
 
 def bucket_expression(interval: str, dialect: str):
-    """The start date of each prediction's day, week (Monday) or month, as 'YYYY-MM-DD' text."""
+    """Build the SQL expression for the start of each prediction's day, week (Monday) or month, as 'YYYY-MM-DD'."""
     if interval not in INTERVALS:
         raise InvalidPayload(f"interval must be one of {', '.join(INTERVALS)}, not {interval!r}.")
     column = Prediction.created_at

@@ -145,7 +145,7 @@ async def receive(
     try:
         kind, reason = _decide(event, payload, settings)
     except InvalidPayload as exc:
-        # Kept, not rolled back: the caller commits and then answers 400 with this reason.
+        # Kept, not rolled back: the caller commits and then returns 400 with this reason.
         delivery.outcome = "rejected"
         delivery.reason = exc.detail
         return IntakeOutcome(status="rejected", reason=exc.detail)

@@ -18,7 +18,7 @@ router = APIRouter(prefix="/v1", tags=["issues"])
 
 @router.get("/issues/{owner}/{repo}/{number}", response_model=IssueWithPredictions)
 async def get_issue(owner: str, repo: str, number: int, session: SessionDep, _: ReadAccess) -> IssueWithPredictions:
-    """The stored snapshot of an issue, its predictions (newest first) and its triage jobs."""
+    """Return the stored snapshot of an issue, its predictions (newest first) and its triage jobs."""
     repository = f"{owner}/{repo}"
     issue = await issue_service.get_by_number(session, repository, number)
     if issue is None:

@@ -29,7 +29,7 @@ JSON_OBJECT = "json_object"
 TEXT = "text"
 FORMATS = (JSON_SCHEMA, JSON_OBJECT_WITH_SCHEMA, JSON_OBJECT, TEXT)
 
-# Which format each endpoint accepted: {(base_url, model): format}.
+# The format each endpoint accepted: {(base_url, model): format}.
 _ACCEPTED_FORMAT: dict[tuple[str, str], str] = {}
 
 
@@ -59,7 +59,7 @@ def _is_format_rejection(exc: openai.APIStatusError) -> bool:
     """True when the endpoint rejected the request shape rather than failing for another reason."""
     if exc.status_code in (400, 422, 501):
         return True
-    # llama.cpp's server answers an unsupported response_format with 500.
+    # llama.cpp's server rejects an unsupported response_format with HTTP 500.
     if exc.status_code == 500:
         message = str(exc).lower()
         return "response_format" in message or "schema" in message or "json" in message or "grammar" in message

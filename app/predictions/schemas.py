@@ -43,7 +43,7 @@ class PredictionOut(BaseModel):
     phase_confidence: float | None
     component: str | None
     component_confidence: float | None
-    calibration: str = Field(description="How confidences were calibrated: 'none', 'isotonic' or 'platt'")
+    calibration: str = Field(description="How confidences were calibrated: 'none', 'isotonic', 'platt' or 'mixed' (per field)")
     needs_review: bool
     rationale: str
     evidence: dict

@@ -89,7 +89,7 @@ def select_predictions() -> Select:
 
 
 def encode_cursor(prediction: Prediction) -> str:
-    """An opaque cursor naming the last row of a page: its creation time and id."""
+    """Encode the last row of a page (its creation time and id) as an opaque cursor."""
     raw = f"{prediction.created_at.isoformat()}|{prediction.id}"
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 

@@ -40,7 +40,7 @@ class Review(Base):
     reviewer: Mapped[str] = mapped_column(String(100))
     source: Mapped[str] = mapped_column(String(20), default=SOURCE_API)
     note: Mapped[str | None] = mapped_column(Text)
-    # The labels the reviewer holds to be right (None for a rejected report).
+    # The labels the reviewer considers right (None for a rejected report).
     symptom: Mapped[str | None] = mapped_column(String(40))
     root_cause: Mapped[str | None] = mapped_column(String(60))
     root_cause_category: Mapped[str | None] = mapped_column(String(40))

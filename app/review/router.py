@@ -41,7 +41,7 @@ async def review_prediction(
 
 @router.get("/predictions/{prediction_id}/reviews", response_model=list[ReviewOut])
 async def list_reviews(prediction_id: int, session: SessionDep, _: ReadAccess) -> list[ReviewOut]:
-    """All reviews of a prediction, newest (current) first."""
+    """List all reviews of a prediction, newest (current) first."""
     return [ReviewOut.model_validate(row) for row in await review_service.history(session, prediction_id)]
 
 

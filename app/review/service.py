@@ -40,7 +40,7 @@ def _resolve_labels(prediction: Prediction, data: ReviewInput, taxonomy: Taxonom
     """The labels a review stands for: the prediction's (accept), the reviewer's (correct), none (reject).
 
     A correction normally keeps the predicted value of every field it leaves out; with `exact`,
-    a field left out means the reviewer holds no label for it to be right.
+    a field left out means the reviewer considers no label of it right.
     """
     if data.verdict not in VERDICTS:
         raise InvalidPayload(f"verdict must be one of {', '.join(VERDICTS)}, not {data.verdict!r}.")

@@ -23,7 +23,7 @@ PLATT_MIN_SAMPLES = 20
 
 @dataclass
 class Calibrator:
-    """Calibration maps per field. `method` says which was used: "none", "platt" or "isotonic"."""
+    """Calibration maps per field. `method` names the method used: "none", "platt", "isotonic" or "mixed"."""
 
     method: str = "none"
     maps: dict = field(default_factory=dict)  # field -> callable(pooled confidence) -> probability
@@ -91,7 +91,12 @@ def fit_calibrator(
             calibrator.samples[field_name] = len(pairs)
             methods.add(method)
     if methods:
-        calibrator.method = "isotonic" if methods == {"isotonic"} else "platt" if methods == {"platt"} else "mixed"
+        if methods == {"isotonic"}:
+            calibrator.method = "isotonic"
+        elif methods == {"platt"}:
+            calibrator.method = "platt"
+        else:
+            calibrator.method = "mixed"  # fields with enough outcomes for isotonic, others with Platt
     return calibrator
 
 
@@ -103,7 +108,7 @@ def fit_gate(outcomes: list[tuple[bool, bool]]) -> bool | None:
     """Decide from (local label right, pooled label right) pairs whether the model's votes help.
 
     The votes stay on only where the pooled labels were right more often than the local
-    predictor's own; a tie switches them off, since the local predictor is cheaper and no worse.
+    predictor's own. A tie switches them off, because the local predictor is cheaper and no worse.
     None: too few outcomes to decide, so the votes stay on.
     """
     if len(outcomes) < GATE_MIN_SAMPLES:

@@ -45,7 +45,7 @@ class TriagerLoader:
         return loader
 
     async def get(self) -> Triager:
-        """The current Triager, rebuilt when the pool changed since the last check."""
+        """Return the current Triager, rebuilt when the pool changed since the last check."""
         now = time.monotonic()
         if self._triager is not None and (self.database is None or now - self._checked_at < self.settings.pool_refresh_seconds):
             return self._triager

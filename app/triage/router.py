@@ -13,7 +13,7 @@ router = APIRouter(prefix="/v1", tags=["taxonomy"])
 
 @router.get("/taxonomy")
 async def get_taxonomy(request: Request, _: ReadAccess) -> dict:
-    """The taxonomy file as data: symptoms, root-cause categories and leaves, phases, components."""
+    """Return the taxonomy file as data: symptoms, root-cause categories and leaves, phases, components."""
     prompts_dir = request.app.state.settings.prompts_dir
     taxonomy = load_taxonomy(prompts_dir)
     return {"prompt_version": prompt_version(prompts_dir), **taxonomy.raw}
